@@ -1,0 +1,62 @@
+"""ketch: one fast ASGI core with two faces, FastAPI's typed API and Flask's classic API."""
+
+from ketch.app import Ketch
+from ketch.background import BackgroundTask, BackgroundTasks
+from ketch.datastructures import URL, FormData, Headers, MutableHeaders, QueryParams, State, UploadFile
+from ketch.exceptions import ClientDisconnect, HTTPException, ImproperlyConfigured, RequestTooLarge, WebSocketException
+from ketch.limits import Limits
+from ketch.requests import Request
+from ketch.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from ketch.routing import Middleware, Mount, Route, Router, WebSocketRoute
+from ketch.websockets import WebSocket, WebSocketDisconnect
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "URL",
+    "BackgroundTask",
+    "BackgroundTasks",
+    "ClientDisconnect",
+    "FormData",
+    "HTMLResponse",
+    "HTTPException",
+    "Headers",
+    "ImproperlyConfigured",
+    "JSONResponse",
+    "Ketch",
+    "Limits",
+    "Middleware",
+    "Mount",
+    "MutableHeaders",
+    "PlainTextResponse",
+    "QueryParams",
+    "RedirectResponse",
+    "Request",
+    "RequestTooLarge",
+    "Response",
+    "Route",
+    "Router",
+    "State",
+    "StreamingResponse",
+    "UploadFile",
+    "WebSocket",
+    "WebSocketDisconnect",
+    "WebSocketException",
+    "WebSocketRoute",
+]
+
+for _name in __all__:
+    _obj = globals()[_name]
+    if getattr(_obj, "__module__", "ketch").startswith("ketch."):
+        try:
+            _obj.__module__ = "ketch"
+        except (AttributeError, TypeError):
+            pass
+del _name, _obj

@@ -1,0 +1,152 @@
+"""The Ketch application: registration for both faces, planning at start-up, and the ASGI entry point."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from ketch._plan import CorePlanner
+from ketch.concurrency import configure_thread_pool
+from ketch.datastructures import State
+from ketch.exception_handlers import ExceptionHandlers, default_handlers
+from ketch.lifespan import LifespanRunner
+from ketch.limits import DEFAULT_LIMITS, Limits
+from ketch.middleware.errors import ServerErrorMiddleware
+from ketch.routing.matcher import CompiledRouter, Planner, compile_router
+from ketch.routing.route import BaseRoute
+from ketch.routing.router import Middleware, Router
+from ketch.types import ASGIApp, Receive, Scope, Send
+
+__all__ = ["Ketch"]
+
+
+class Ketch(Router):
+    """A ketch application: an ASGI 3 app for HTTP, WebSocket and lifespan.
+
+    Routes, middleware and handlers are recorded as they are registered; at start-up (lifespan, or the first
+    request when the server sends no lifespan) every route is planned and the middleware stack is built, once.
+
+    Args:
+        debug: show tracebacks in 500 responses, to loopback clients only. Never on in production.
+        routes: routes to start with.
+        middleware: app-wide middleware, outermost first.
+        exception_handlers: ``{status code or exception class: handler(request, exc)}``.
+        lifespan: an async context manager factory ``lifespan(app)``; a mapping it yields becomes lifespan
+            state, visible as ``request.state`` in every request.
+        on_startup: callables run at start-up, before ``lifespan`` is entered.
+        on_shutdown: callables run at shutdown, after ``lifespan`` is left.
+        limits: request limits for the whole app (see :class:`~ketch.limits.Limits`).
+        max_body_size: shortcut for ``limits=Limits(max_body_size=...)``; ``None`` means no limit.
+        thread_pool_size: how many threads sync endpoints may use at once (default 40).
+        redirect_slashes: redirect ``/path/`` to ``/path`` (and back) when only the other one exists.
+        automatic_options: answer ``OPTIONS`` with ``Allow`` on every path that does not define it.
+        root_path: the path prefix the app is served under behind a proxy, when the server does not set it.
+        planner: how routes are planned; faces supply their own.
+        **route_defaults: route options applied to every route (``dependencies``, ``responses``, ...).
+    """
+
+    def __init__(
+        self,
+        *,
+        debug: bool = False,
+        routes: Sequence[BaseRoute] | None = None,
+        middleware: Sequence[Middleware] | None = None,
+        exception_handlers: dict[Any, Callable[..., Any]] | None = None,
+        lifespan: Callable[[Any], AbstractAsyncContextManager[Any]] | None = None,
+        on_startup: Sequence[Callable[[], Any]] | None = None,
+        on_shutdown: Sequence[Callable[[], Any]] | None = None,
+        limits: Limits | None = None,
+        max_body_size: int | None | Any = ...,
+        thread_pool_size: int | None = None,
+        redirect_slashes: bool = True,
+        automatic_options: bool = True,
+        root_path: str = "",
+        planner: Planner | None = None,
+        **route_defaults: Any,
+    ) -> None:
+        super().__init__(routes=routes, exception_handlers=exception_handlers, **route_defaults)
+        self.user_middleware = list(middleware or [])
+        self.debug = debug
+        self.state = State()
+        self.limits = limits or DEFAULT_LIMITS
+        if max_body_size is not ...:
+            self.limits = self.limits.with_changes(max_body_size=max_body_size)
+        self.lifespan_context = lifespan
+        self.on_startup: list[Callable[[], Any]] = list(on_startup or [])
+        self.on_shutdown: list[Callable[[], Any]] = list(on_shutdown or [])
+        self.redirect_slashes = redirect_slashes
+        self.automatic_options = automatic_options
+        self.root_path = root_path
+        self.planner: Planner = planner or CorePlanner()
+        if thread_pool_size is not None:
+            configure_thread_pool(thread_pool_size)
+        self.started = False
+        self._router: CompiledRouter | None = None
+        self._stack: ASGIApp | None = None
+        self._on_change = self._invalidate
+
+    # -- start-up ----------------------------------------------------------------------------------------------
+
+    def _invalidate(self) -> None:
+        self._router = None
+        self._stack = None
+
+    def add_middleware(self, cls: Callable[..., ASGIApp], *args: Any, **kwargs: Any) -> None:
+        """Add app-wide middleware ``cls(app, *args, **kwargs)``; the last added runs first. Not after start-up."""
+        if self.started:
+            raise RuntimeError("Cannot add middleware after an application has started")
+        super().add_middleware(cls, *args, **kwargs)
+
+    def prepare(self) -> None:
+        """Plan every route and build the middleware stack. Runs once at start-up; safe to call again."""
+        if self._stack is not None:
+            return
+        user_handlers = dict(self.exception_handlers)
+        server_error_handler = user_handlers.pop(500, None) or user_handlers.pop(Exception, None)
+        self._router = compile_router(
+            self,
+            self.planner,
+            base_limits=self.limits,
+            app_handlers=[user_handlers, default_handlers()],
+            make_handlers=ExceptionHandlers,
+            redirect_slashes=self.redirect_slashes,
+            automatic_options=self.automatic_options,
+            app=self,
+        )
+        app: ASGIApp = self._router
+        for spec in reversed(self.user_middleware):
+            app = spec.build(app)
+        self._stack = ServerErrorMiddleware(app, handler=server_error_handler, debug=self.debug)
+        self.started = True
+
+    # -- the ASGI entry point ----------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self
+        if self.root_path:
+            scope.setdefault("root_path", self.root_path)
+        stack = self._stack
+        if stack is None:
+            self.prepare()
+            stack = self._stack
+            assert stack is not None
+        if scope["type"] == "lifespan":
+            await LifespanRunner(self, self.prepare, self.lifespan_context, self.on_startup, self.on_shutdown)(
+                scope, receive, send
+            )
+            return
+        await stack(scope, receive, send)
+
+    # -- hooks ---------------------------------------------------------------------------------------------------
+
+    def on_event(self, event: str) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
+        """Register a ``"startup"`` or ``"shutdown"`` hook (prefer ``lifespan=``)."""
+        if event not in ("startup", "shutdown"):
+            raise ValueError('event must be "startup" or "shutdown"')
+
+        def decorator(func: Callable[[], Any]) -> Callable[[], Any]:
+            (self.on_startup if event == "startup" else self.on_shutdown).append(func)
+            return func
+
+        return decorator

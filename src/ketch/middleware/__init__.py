@@ -1,0 +1,5 @@
+"""ASGI middleware: the spec type, and the built-ins (errors, CORS, GZip, TrustedHost, HTTPSRedirect)."""
+
+from ketch.routing.router import Middleware
+
+__all__ = ["Middleware"]

@@ -1,0 +1,274 @@
+"""The Request: lazy, cached access to everything an HTTP request carries."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Mapping
+from http import cookies as http_cookies
+from typing import Any
+from urllib.parse import quote
+
+from ketch.datastructures import URL, Address, FormData, Headers, QueryParams, State
+from ketch.exceptions import ClientDisconnect, HTTPException, RequestTooLarge
+from ketch.json import loads
+from ketch.limits import DEFAULT_LIMITS, Limits
+from ketch.types import Message, Receive, Scope
+
+__all__ = ["HTTPConnection", "Request", "cookie_parser", "empty_receive", "valid_host"]
+
+# A Host header is trusted for building URLs only if it is a plain host name or IP literal with an optional port.
+_VALID_HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.?)+(?::[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?")
+
+
+def valid_host(host: str) -> bool:
+    """True if ``host`` is safe to put into a URL: a name or IP literal and an optional port, nothing else."""
+    return len(host) <= 255 and _VALID_HOST.fullmatch(host) is not None
+
+
+def cookie_parser(cookie_string: str) -> dict[str, str]:
+    """Parse a ``Cookie`` header the way browsers send it; never raises, whatever the input."""
+    cookie_dict: dict[str, str] = {}
+    for chunk in cookie_string.split(";"):
+        if "=" in chunk:
+            key, val = chunk.split("=", 1)
+        else:
+            key, val = "", chunk
+        key, val = key.strip(), val.strip()
+        if key or val:
+            cookie_dict[key] = http_cookies._unquote(val)
+    return cookie_dict
+
+
+async def empty_receive() -> Message:
+    raise RuntimeError("Receive channel has not been made available")
+
+
+class HTTPConnection(Mapping[str, Any]):
+    """What HTTP requests and WebSockets share: scope, URL, headers, query, cookies, client, state."""
+
+    __slots__ = ("scope", "_headers", "_query_params", "_cookies", "_url", "limits")
+
+    def __init__(self, scope: Scope, limits: Limits = DEFAULT_LIMITS) -> None:
+        self.scope = scope
+        self.limits = limits
+        self._headers: Headers | None = None
+        self._query_params: QueryParams | None = None
+        self._cookies: dict[str, str] | None = None
+        self._url: URL | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        return self.scope[key]
+
+    def __iter__(self) -> Any:
+        return iter(self.scope)
+
+    def __len__(self) -> int:
+        return len(self.scope)
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    @property
+    def app(self) -> Any:
+        return self.scope.get("app")
+
+    @property
+    def headers(self) -> Headers:
+        if self._headers is None:
+            self._headers = Headers(raw=self.scope["headers"])
+        return self._headers
+
+    @property
+    def query_params(self) -> QueryParams:
+        if self._query_params is None:
+            try:
+                self._query_params = QueryParams(self.scope.get("query_string", b""), max_params=self.limits.max_query_params)
+            except ValueError:
+                raise HTTPException(400, "Too many query parameters") from None
+        return self._query_params
+
+    @property
+    def path_params(self) -> dict[str, Any]:
+        return self.scope.get("path_params", {})  # type: ignore[no-any-return]
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        if self._cookies is None:
+            cookie_headers = [v.decode("latin-1") for k, v in self.scope["headers"] if k == b"cookie"]
+            self._cookies = cookie_parser("; ".join(cookie_headers)) if cookie_headers else {}
+        return self._cookies
+
+    @property
+    def client(self) -> Address | None:
+        client = self.scope.get("client")
+        return Address(*client) if client else None
+
+    @property
+    def state(self) -> State:
+        # Lifespan state (ASGI "state" extension) and per-request attributes share one dict.
+        return State(self.scope.setdefault("state", {}))
+
+    @property
+    def host(self) -> str:
+        """The request's host and port, from a valid ``Host`` header, else from the server address."""
+        hosts = [v for k, v in self.scope["headers"] if k == b"host"]
+        if len(hosts) == 1:
+            host = hosts[0].decode("latin-1")
+            if valid_host(host):
+                return host
+        server = self.scope.get("server")
+        if server:
+            host, port = server[0], server[1]
+            default = 443 if self.scope.get("scheme") in ("https", "wss") else 80
+            if ":" in host:
+                host = f"[{host}]"
+            return host if port in (default, None) else f"{host}:{port}"
+        return "localhost"
+
+    @property
+    def url(self) -> URL:
+        if self._url is None:
+            scope = self.scope
+            scheme = scope.get("scheme", "http")
+            raw_path = scope.get("raw_path")
+            path = raw_path.decode("latin-1") if raw_path else quote(scope["path"], safe="/:@!$&'()*+,;=-._~%")
+            query = scope.get("query_string", b"")
+            url = f"{scheme}://{self.host}{path}"
+            if query:
+                url += "?" + query.decode("latin-1")
+            self._url = URL(url)
+        return self._url
+
+    @property
+    def base_url(self) -> URL:
+        root_path = self.scope.get("app_root_path", self.scope.get("root_path", ""))
+        scheme = self.scope.get("scheme", "http")
+        path = quote(root_path) if root_path else ""
+        return URL(f"{scheme}://{self.host}{path}/")
+
+    def url_for(self, name: str, /, **path_params: Any) -> URL:
+        """The absolute URL of the route called ``name``."""
+        router = self.scope.get("router") or self.scope["app"]
+        path = router.url_path_for(name, **path_params)
+        return URL(str(self.base_url).rstrip("/") + str(path))
+
+
+class Request(HTTPConnection):
+    """An HTTP request. Nothing is parsed until it is touched; everything parsed is cached.
+
+    The body is read under the request's :class:`~ketch.limits.Limits`: a declared or streamed size past
+    ``max_body_size`` raises a 413 ``HTTPException`` without reading further.
+    """
+
+    __slots__ = ("_receive", "_body", "_json", "_form", "_stream_consumed", "_is_disconnected")
+
+    def __init__(self, scope: Scope, receive: Receive = empty_receive, limits: Limits = DEFAULT_LIMITS) -> None:
+        self.scope = scope
+        self.limits = limits
+        self._receive = receive
+        self._headers = None
+        self._query_params = None
+        self._cookies = None
+        self._url = None
+        self._body: bytes | None = None
+        self._json: Any = _UNREAD
+        self._form: FormData | None = None
+        self._stream_consumed = False
+        self._is_disconnected = False
+
+    @property
+    def method(self) -> str:
+        return self.scope["method"]  # type: ignore[no-any-return]
+
+    @property
+    def receive(self) -> Receive:
+        return self._receive
+
+    def _declared_length(self) -> int | None:
+        for key, value in self.scope["headers"]:
+            if key == b"content-length":
+                try:
+                    return int(value)
+                except ValueError:
+                    raise HTTPException(400, "Invalid Content-Length header") from None
+        return None
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """Yield the body in chunks as they arrive, stopping with a 413 past ``max_body_size``."""
+        if self._body is not None:
+            yield self._body
+            return
+        if self._stream_consumed:
+            raise RuntimeError("The request body stream has already been consumed")
+        self._stream_consumed = True
+        limit = self.limits.max_body_size
+        if limit is not None:
+            declared = self._declared_length()
+            if declared is not None and declared > limit:
+                raise RequestTooLarge()
+        received = 0
+        while True:
+            message = await self._receive()
+            if message["type"] == "http.request":
+                chunk: bytes = message.get("body", b"")
+                if chunk:
+                    received += len(chunk)
+                    if limit is not None and received > limit:
+                        raise RequestTooLarge()
+                    yield chunk
+                if not message.get("more_body", False):
+                    return
+            elif message["type"] == "http.disconnect":
+                self._is_disconnected = True
+                raise ClientDisconnect()
+
+    async def body(self) -> bytes:
+        """The whole body as bytes (read once, then cached)."""
+        if self._body is None:
+            chunks = [chunk async for chunk in self.stream()]
+            self._body = b"".join(chunks)
+        return self._body
+
+    async def json(self) -> Any:
+        """The body parsed as JSON; invalid JSON or invalid UTF-8 is a 400, never a 500."""
+        if self._json is _UNREAD:
+            body = await self.body()
+            try:
+                self._json = loads(body)
+            except ValueError:
+                raise HTTPException(400, "Invalid JSON body") from None
+        return self._json
+
+    async def form(self) -> FormData:
+        """The body parsed as ``application/x-www-form-urlencoded`` or ``multipart/form-data``, under the limits."""
+        if self._form is None:
+            from ketch.formparsers import parse_form
+
+            self._form = await parse_form(self.headers.get("content-type", ""), self.stream(), self.limits)
+        return self._form
+
+    async def close(self) -> None:
+        """Close uploaded files, if a form was parsed."""
+        if self._form is not None:
+            await self._form.close()
+
+    async def is_disconnected(self) -> bool:
+        """True once the client has gone away (checks without blocking)."""
+        if not self._is_disconnected:
+            import asyncio
+
+            try:
+                message = await asyncio.wait_for(self._receive(), timeout=0.0001)
+            except TimeoutError:
+                return False
+            if message.get("type") == "http.disconnect":
+                self._is_disconnected = True
+        return self._is_disconnected
+
+
+class _Unread:
+    def __repr__(self) -> str:
+        return "<unread>"
+
+
+_UNREAD: Any = _Unread()

@@ -1,0 +1,68 @@
+"""Reverse routing: from a route name and parameters back to a path."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from ketch.routing.convertors import Convertor, compile_path
+from ketch.routing.route import Mount
+
+if TYPE_CHECKING:
+    from ketch.routing.router import WalkedRoute
+
+__all__ = ["NoMatchFound", "url_path_for"]
+
+
+class NoMatchFound(Exception):
+    """No route has that name, or the parameters given do not fit its path."""
+
+    def __init__(self, name: str, path_params: dict[str, Any]) -> None:
+        params = ", ".join(path_params)
+        super().__init__(f'No route exists for name "{name}" and params "{params}".')
+
+
+def url_path_for(walked: Iterable[WalkedRoute], name: str, path_params: dict[str, Any]) -> str:
+    """Find the route called ``name`` (``mount:child`` reaches into mounted apps) and fill in its path."""
+    for item in walked:
+        route = item.route
+        if isinstance(route, Mount):
+            if route.name is None or not name.startswith(route.name + ":"):
+                continue
+            child = getattr(route.app, "url_path_for", None)
+            if child is None:
+                continue
+            try:
+                rest = child(name[len(route.name) + 1 :], **path_params)
+            except NoMatchFound:
+                continue
+            return item.path + "/" + str(rest).lstrip("/")
+        if route.name != name:
+            continue
+        try:
+            return fill_path(item.path, path_params, name)
+        except NoMatchFound:
+            continue
+    raise NoMatchFound(name, path_params)
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(path: str) -> tuple[str, dict[str, Convertor]]:
+    _, path_format, convertors = compile_path(path)
+    return path_format, convertors
+
+
+def fill_path(path: str, params: dict[str, Any], name: str) -> str:
+    """``path`` with each ``{param}`` replaced by its value; NoMatchFound if the params do not fit."""
+    path_format, full_convertors = _compiled(path)
+    if set(params) != set(full_convertors):
+        raise NoMatchFound(name, params)
+    filled = path_format
+    for key, value in params.items():
+        try:
+            text = full_convertors[key].to_string(value)
+        except (ValueError, TypeError):
+            raise NoMatchFound(name, params) from None
+        filled = filled.replace("{" + key + "}", text)
+    return filled
