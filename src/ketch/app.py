@@ -79,6 +79,8 @@ class Ketch(Router):
         self.automatic_options = automatic_options
         self.root_path = root_path
         self.planner: Planner = planner or CorePlanner()
+        # {dependency: replacement}, read per request by typed routes (tests swap dependencies here).
+        self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
         if thread_pool_size is not None:
             configure_thread_pool(thread_pool_size)
         self.started = False
@@ -103,7 +105,9 @@ class Ketch(Router):
         if self._stack is not None:
             return
         user_handlers = dict(self.exception_handlers)
-        server_error_handler = user_handlers.pop(500, None) or user_handlers.pop(Exception, None)
+        # Both keys mean "the 500 handler"; neither may stay behind as an ordinary handler.
+        status_handler, class_handler = user_handlers.pop(500, None), user_handlers.pop(Exception, None)
+        server_error_handler = status_handler or class_handler
         self._router = compile_router(
             self,
             self.planner,
@@ -124,18 +128,22 @@ class Ketch(Router):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
-        if self.root_path:
-            scope.setdefault("root_path", self.root_path)
+        # url_for resolves names from the outermost app, so a mounted app's URLs keep their mount prefix.
+        scope.setdefault("router", self)
+        if self.root_path and not scope.get("root_path"):
+            # Servers always send a root_path (often ""), so an empty one is replaced, not kept.
+            scope["root_path"] = self.root_path
+        if scope["type"] == "lifespan":
+            # prepare() runs inside the runner, so a planning error is reported as a failed start-up.
+            await LifespanRunner(self, self.prepare, self.lifespan_context, self.on_startup, self.on_shutdown)(
+                scope, receive, send
+            )
+            return
         stack = self._stack
         if stack is None:
             self.prepare()
             stack = self._stack
             assert stack is not None
-        if scope["type"] == "lifespan":
-            await LifespanRunner(self, self.prepare, self.lifespan_context, self.on_startup, self.on_shutdown)(
-                scope, receive, send
-            )
-            return
         await stack(scope, receive, send)
 
     # -- hooks ---------------------------------------------------------------------------------------------------

@@ -51,7 +51,9 @@ async def run_in_threadpool(func: Callable[_P, _T], *args: _P.args, **kwargs: _P
     """Call ``func`` on the thread pool, with the caller's context variables, and await its result."""
     loop = asyncio.get_running_loop()
     context = contextvars.copy_context()
-    call = functools.partial(context.run, func, *args, **kwargs) if kwargs else functools.partial(context.run, func, *args)
+    call = (
+        functools.partial(context.run, func, *args, **kwargs) if kwargs else functools.partial(context.run, func, *args)
+    )
     return await loop.run_in_executor(_get_executor(), call)
 
 
@@ -68,18 +70,32 @@ def _next(iterator: Iterator[_T]) -> _T:
 
 
 async def iterate_in_threadpool(iterable: Iterable[_T]) -> AsyncIterator[_T]:
-    """Iterate a sync iterable on the thread pool, one item per hop."""
+    """Iterate a sync iterable on the thread pool, one item per hop, in one copy of the caller's context.
+
+    If the consumer is cancelled while a step runs on a thread, the step is allowed to finish (a generator cannot
+    be closed mid-step), then the iterator is closed on the pool, so its ``finally`` blocks always run.
+    """
+    loop = asyncio.get_running_loop()
+    executor = _get_executor()
+    context = contextvars.copy_context()
     iterator = iter(iterable)
+    step: asyncio.Future[_T] | None = None
     try:
         while True:
+            step = loop.run_in_executor(executor, context.run, _next, iterator)
             try:
-                yield await run_in_threadpool(_next, iterator)
+                item = await asyncio.shield(step)
             except _StopIteration:
                 break
+            yield item
     finally:
+        if step is not None and not step.done():
+            await asyncio.wait([step])
+        if step is not None and not step.cancelled():
+            step.exception()  # retrieved, so a late failure is not reported as "never retrieved"
         close = getattr(iterator, "close", None)
         if close is not None:
-            close()
+            await loop.run_in_executor(executor, context.run, close)
 
 
 def is_async_callable(obj: Any) -> bool:

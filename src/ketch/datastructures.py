@@ -7,7 +7,7 @@ import re
 import tempfile
 from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, Sequence, ValuesView
 from pathlib import Path
-from typing import IO, Any, BinaryIO, NamedTuple, TypeVar, cast
+from typing import Any, BinaryIO, NamedTuple, TypeVar, cast
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
 
 from ketch.concurrency import run_in_threadpool
@@ -24,6 +24,7 @@ __all__ = [
     "State",
     "UploadFile",
     "safe_filename",
+    "spooled_file",
 ]
 
 _V = TypeVar("_V")
@@ -333,7 +334,7 @@ class MutableHeaders(Headers):
         name = key.lower().encode("latin-1")
         self._raw[:] = [(k, v) for k, v in self._raw if k.lower() != name]
 
-    def setdefault(self, key: str, value: str) -> str:  # type: ignore[override]
+    def setdefault(self, key: str, value: str) -> str:
         if key in self:
             return self[key]
         self[key] = value
@@ -424,13 +425,20 @@ class UploadFile:
         rolled = getattr(self.file, "_rolled", True)
         return not rolled
 
+    def _will_roll(self, size: int) -> bool:
+        # CVE-2025-54121: the write that crosses max_size copies the buffer to disk, so it goes off the loop too.
+        if not self._in_memory:
+            return True
+        max_size: int = getattr(self.file, "_max_size", 0)
+        return bool(max_size) and self.file.tell() + size > max_size
+
     async def write(self, data: bytes) -> None:
         if self.size is not None:
             self.size += len(data)
-        if self._in_memory:
-            self.file.write(data)
-        else:
+        if self._will_roll(len(data)):
             await run_in_threadpool(self.file.write, data)
+        else:
+            self.file.write(data)
 
     async def read(self, size: int = -1) -> bytes:
         if self._in_memory:
@@ -473,9 +481,9 @@ class UploadFile:
         return f"{self.__class__.__name__}(filename={self.filename!r}, size={self.size!r}, headers={self.headers!r})"
 
 
-def spooled_file(max_memory: int) -> IO[bytes]:
+def spooled_file(max_memory: int) -> BinaryIO:
     """A temporary file that stays in memory up to ``max_memory`` bytes, then rolls over to disk."""
-    return cast(IO[bytes], tempfile.SpooledTemporaryFile(max_size=max_memory))
+    return cast(BinaryIO, tempfile.SpooledTemporaryFile(max_size=max_memory))
 
 
 class FormData(ImmutableMultiDict[UploadFile | str]):

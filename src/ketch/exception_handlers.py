@@ -8,11 +8,12 @@ order, as Flask does for blueprints.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeAlias
 
 from ketch.concurrency import is_async_callable, run_in_threadpool
-from ketch.exceptions import HTTPException, WebSocketException
+from ketch.encoders import encode_json, jsonable_encoder
+from ketch.exceptions import HTTPException, RequestValidationError, WebSocketException, WebSocketRequestValidationError
 from ketch.requests import HTTPConnection
 from ketch.responses import JSONResponse, Response
 
@@ -21,7 +22,9 @@ __all__ = [
     "ExceptionHandlers",
     "HandlerKey",
     "http_exception_handler",
+    "request_validation_exception_handler",
     "websocket_exception_handler",
+    "websocket_request_validation_exception_handler",
 ]
 
 HandlerKey: TypeAlias = int | type[BaseException]
@@ -40,6 +43,16 @@ def http_exception_handler(request: HTTPConnection, exc: HTTPException) -> Respo
 async def websocket_exception_handler(websocket: Any, exc: WebSocketException) -> None:
     """Close the WebSocket with the exception's code and reason."""
     await websocket.close(code=exc.code, reason=exc.reason)
+
+
+def request_validation_exception_handler(request: HTTPConnection, exc: RequestValidationError) -> Response:
+    """422 with ``{"detail": [errors]}``, byte for byte what FastAPI sends."""
+    return Response(encode_json({"detail": exc.errors()}), status_code=422, media_type="application/json")
+
+
+async def websocket_request_validation_exception_handler(websocket: Any, exc: WebSocketRequestValidationError) -> None:
+    """Close the WebSocket with 1008 (policy violation); the reason is the error list, as FastAPI sends it."""
+    await websocket.close(code=1008, reason=jsonable_encoder(exc.errors()))
 
 
 class ExceptionHandlers:
@@ -81,4 +94,9 @@ class ExceptionHandlers:
 
 def default_handlers() -> dict[HandlerKey, ExceptionHandler]:
     """The handlers every app starts with; user registrations for the same keys replace them."""
-    return {HTTPException: http_exception_handler, WebSocketException: websocket_exception_handler}
+    return {
+        HTTPException: http_exception_handler,
+        WebSocketException: websocket_exception_handler,
+        RequestValidationError: request_validation_exception_handler,
+        WebSocketRequestValidationError: websocket_request_validation_exception_handler,
+    }

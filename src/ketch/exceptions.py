@@ -5,6 +5,10 @@ Exception
  ├── HTTPException            an HTTP error response: status, detail, headers
  │    └── RequestTooLarge     413, raised while reading a body past its limit
  ├── WebSocketException       closes a WebSocket with a code and reason
+ ├── ValidationException      a list of validation errors, FastAPI-shaped ({"type", "loc", "msg", "input", "ctx"?})
+ │    ├── RequestValidationError           422: the request's path, query, headers, cookies or body are invalid
+ │    ├── WebSocketRequestValidationError  a WebSocket's parameters are invalid: closed with 1008
+ │    └── ResponseValidationError          500: the endpoint returned something its response model rejects
  ├── ClientDisconnect         the client went away while the body was being read
  └── ImproperlyConfigured     the app was set up wrongly (raised at start-up, never per request)
 ```
@@ -13,7 +17,7 @@ Exception
 from __future__ import annotations
 
 import http
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = [
@@ -21,7 +25,11 @@ __all__ = [
     "HTTPException",
     "ImproperlyConfigured",
     "RequestTooLarge",
+    "RequestValidationError",
+    "ResponseValidationError",
+    "ValidationException",
     "WebSocketException",
+    "WebSocketRequestValidationError",
 ]
 
 
@@ -82,3 +90,68 @@ class ClientDisconnect(Exception):
 
 class ImproperlyConfigured(Exception):
     """The application was configured in a way that cannot work; raised at start-up."""
+
+
+class ValidationException(Exception):
+    """Validation failed; ``errors()`` lists what failed, in pydantic's shape with FastAPI's ``loc`` prefixes.
+
+    Args:
+        errors: dicts with ``type``, ``loc``, ``msg``, ``input`` and sometimes ``ctx``.
+        endpoint_ctx: where the endpoint is (``function``, ``path``, ``file``, ``line``), for the message.
+    """
+
+    def __init__(self, errors: Sequence[Any], *, endpoint_ctx: Mapping[str, Any] | None = None) -> None:
+        self._errors = errors
+        self.endpoint_ctx = endpoint_ctx
+        ctx = endpoint_ctx or {}
+        self.endpoint_function = ctx.get("function")
+        self.endpoint_path = ctx.get("path")
+        self.endpoint_file = ctx.get("file")
+        self.endpoint_line = ctx.get("line")
+        super().__init__(errors)
+
+    def errors(self) -> Sequence[Any]:
+        """The validation errors."""
+        return self._errors
+
+    def __str__(self) -> str:
+        count = len(self._errors)
+        lines = [f"{count} validation error{'s' if count != 1 else ''}:"]
+        lines += [f"  {error}" for error in self._errors]
+        if self.endpoint_file and self.endpoint_line and self.endpoint_function:
+            lines.append(f'  File "{self.endpoint_file}", line {self.endpoint_line}, in {self.endpoint_function}')
+            if self.endpoint_path:
+                lines.append(f"    {self.endpoint_path}")
+        elif self.endpoint_path:
+            lines.append(f"  Endpoint: {self.endpoint_path}")
+        return "\n".join(lines)
+
+
+class RequestValidationError(ValidationException):
+    """The request does not match the endpoint's declared parameters; answered with 422 by default.
+
+    ``body`` is the request body as parsed when the error happened (None when there was none).
+    """
+
+    def __init__(
+        self, errors: Sequence[Any], *, body: Any = None, endpoint_ctx: Mapping[str, Any] | None = None
+    ) -> None:
+        super().__init__(errors, endpoint_ctx=endpoint_ctx)
+        self.body = body
+
+
+class WebSocketRequestValidationError(ValidationException):
+    """A WebSocket's declared parameters are invalid; the connection is closed with 1008 by default."""
+
+
+class ResponseValidationError(ValidationException):
+    """The endpoint's return value does not match its response model: a bug in the app, so a 500.
+
+    ``body`` is the value the endpoint returned.
+    """
+
+    def __init__(
+        self, errors: Sequence[Any], *, body: Any = None, endpoint_ctx: Mapping[str, Any] | None = None
+    ) -> None:
+        super().__init__(errors, endpoint_ctx=endpoint_ctx)
+        self.body = body

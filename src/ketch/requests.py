@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Mapping
-from http import cookies as http_cookies
 from typing import Any
 from urllib.parse import quote
 
@@ -17,7 +16,10 @@ from ketch.types import Message, Receive, Scope
 __all__ = ["HTTPConnection", "Request", "cookie_parser", "empty_receive", "valid_host"]
 
 # A Host header is trusted for building URLs only if it is a plain host name or IP literal with an optional port.
-_VALID_HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.?)+(?::[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?")
+# NOTE: labels must be separated by dots; a pattern that lets a run of letters split into labels many ways
+# backtracks exponentially (a 30-byte Host header took seconds).
+_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_\-]{0,61}[A-Za-z0-9_])?"
+_VALID_HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\.?(?::[0-9]{{1,5}})?|\[[0-9A-Fa-f:.]+\](?::[0-9]{{1,5}})?")
 
 
 def valid_host(host: str) -> bool:
@@ -35,8 +37,22 @@ def cookie_parser(cookie_string: str) -> dict[str, str]:
             key, val = "", chunk
         key, val = key.strip(), val.strip()
         if key or val:
-            cookie_dict[key] = http_cookies._unquote(val)
+            cookie_dict[key] = _unquote_cookie(val)
     return cookie_dict
+
+
+_COOKIE_ESCAPE = re.compile(r"\\(?:([0-3][0-7][0-7])|(.))")
+
+
+def _unquote_cookie(value: str) -> str:
+    # NOTE: http.cookies._unquote before Python 3.11.10 is quadratic in backslashes (CVE-2024-7592); this is the
+    # linear rewrite CPython adopted, so a 64 KB Cookie header stays cheap on every 3.11.
+    if len(value) < 2 or value[0] != '"' or value[-1] != '"':
+        return value
+    value = value[1:-1]
+    if "\\" not in value:
+        return value
+    return _COOKIE_ESCAPE.sub(lambda m: chr(int(m[1], 8)) if m[1] else m[2], value)
 
 
 async def empty_receive() -> Message:
@@ -82,7 +98,9 @@ class HTTPConnection(Mapping[str, Any]):
     def query_params(self) -> QueryParams:
         if self._query_params is None:
             try:
-                self._query_params = QueryParams(self.scope.get("query_string", b""), max_params=self.limits.max_query_params)
+                self._query_params = QueryParams(
+                    self.scope.get("query_string", b""), max_params=self.limits.max_query_params
+                )
             except ValueError:
                 raise HTTPException(400, "Too many query parameters") from None
         return self._query_params
@@ -113,12 +131,12 @@ class HTTPConnection(Mapping[str, Any]):
         """The request's host and port, from a valid ``Host`` header, else from the server address."""
         hosts = [v for k, v in self.scope["headers"] if k == b"host"]
         if len(hosts) == 1:
-            host = hosts[0].decode("latin-1")
+            host: str = hosts[0].decode("latin-1")
             if valid_host(host):
                 return host
         server = self.scope.get("server")
         if server:
-            host, port = server[0], server[1]
+            host, port = str(server[0]), server[1]
             default = 443 if self.scope.get("scheme") in ("https", "wss") else 80
             if ":" in host:
                 host = f"[{host}]"

@@ -18,6 +18,7 @@ from ketch.json import dumps
 from ketch.types import Receive, Scope, Send
 
 __all__ = [
+    "FileResponse",
     "HTMLResponse",
     "JSONResponse",
     "PlainTextResponse",
@@ -297,3 +298,6 @@ async def _wait_for_disconnect(receive: Receive) -> None:
         message = await receive()
         if message["type"] == "http.disconnect":
             return
+
+
+from ketch._files import FileResponse  # noqa: E402

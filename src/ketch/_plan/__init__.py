@@ -18,16 +18,19 @@ from ketch.exceptions import ClientDisconnect, HTTPException, ImproperlyConfigur
 from ketch.limits import Limits
 from ketch.requests import Request
 from ketch.responses import Response
+from ketch.routing.convertors import compile_path
 from ketch.routing.matcher import PlanContext
 from ketch.routing.route import Route, WebSocketRoute
 from ketch.types import ASGIApp, Receive, Scope, Send
-from ketch.websockets import WebSocket, WebSocketState
+from ketch.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 __all__ = ["CorePlanner", "HTTPPlan", "WebSocketPlan", "check_declared_length"]
 
 logger = logging.getLogger("ketch.error")
 
 _BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+# The scope key a test client sets to see unhandled errors (the same as middleware/errors.py's).
+_RAISE_SERVER_EXCEPTIONS = "ketch.raise_server_exceptions"
 
 
 def check_declared_length(scope: Scope, limit: int | None) -> None:
@@ -68,14 +71,19 @@ class HTTPPlan:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive, self.limits)
         try:
-            if self.body_limit is not None:
-                check_declared_length(scope, self.body_limit)
-            response = await self.call(request)
-        except ClientDisconnect:
-            return  # nobody is listening: nothing to send, nothing to log
-        except Exception as exc:
-            response = await self.handlers.response_for(request, exc)
-        await response(scope, receive, send)
+            try:
+                if self.body_limit is not None:
+                    check_declared_length(scope, self.body_limit)
+                response = await self.call(request)
+            except ClientDisconnect:
+                return  # nobody is listening: nothing to send, nothing to log
+            except Exception as exc:
+                response = await self.handlers.response_for(request, exc)
+            await response(scope, receive, send)
+        finally:
+            # PERF: a private check, not an awaited close() on every request: only a parsed form holds files.
+            if request._form is not None:
+                await request.close()  # uploads the endpoint left open: their temporary files go now
 
 
 class WebSocketPlan:
@@ -93,6 +101,8 @@ class WebSocketPlan:
         websocket = WebSocket(scope, receive, send, self.limits)
         try:
             await self.call(websocket)
+        except WebSocketDisconnect:
+            return  # the client went away: the connection is over, and that is not an error
         except Exception as exc:
             if self.handlers.lookup(exc) is not None:
                 result = await self.handlers.response_for(websocket, exc)
@@ -104,6 +114,8 @@ class WebSocketPlan:
                         await websocket.close(code=1011)
                 return
             logger.error("Exception in WebSocket route %s (%s)", scope.get("path"), self.name, exc_info=exc)
+            if scope.get(_RAISE_SERVER_EXCEPTIONS):
+                raise  # a test client asked to see the error itself (it reports the 1011 to its user)
             if websocket.application_state == WebSocketState.CONNECTING:
                 await websocket.close(code=1011)  # the server turns this into an HTTP 403 denial
             elif websocket.application_state == WebSocketState.CONNECTED:
@@ -116,7 +128,8 @@ class CorePlanner:
     def plan_http(self, route: Route, method: str, context: PlanContext) -> ASGIApp:
         endpoint = route.endpoint
         render = json_renderer(route.options.get("status_code"), route.options.get("response_class"))
-        binder = _binder(endpoint, route.param_convertors, Request, route.path)
+        # The full path: a prefix given to include_router may carry parameters of its own.
+        binder = _binder(endpoint, compile_path(context.path)[2], Request, context.path)
         if is_async_callable(endpoint):
 
             async def call(request: Request) -> Response:
@@ -131,7 +144,7 @@ class CorePlanner:
 
     def plan_websocket(self, route: WebSocketRoute, context: PlanContext) -> ASGIApp:
         endpoint = route.endpoint
-        binder = _binder(endpoint, route.param_convertors, WebSocket, route.path)
+        binder = _binder(endpoint, compile_path(context.path)[2], WebSocket, context.path)
 
         async def call(websocket: WebSocket) -> None:
             await endpoint(*binder(websocket))

@@ -11,6 +11,8 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from ketch.exceptions import ClientDisconnect
+from ketch.limits import DEFAULT_LIMITS
 from ketch.requests import Request
 from ketch.responses import Response
 from ketch.types import ASGIApp, Message, Receive, Scope, Send
@@ -51,39 +53,52 @@ class FunctionMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request = Request(scope, receive)
+        # The app's limits, so a body read here is bounded as the route would bound it (at most the app's).
+        request = Request(scope, receive, getattr(scope.get("app"), "limits", None) or DEFAULT_LIMITS)
         task: asyncio.Task[None] | None = None
+        listening = True  # False once the middleware is done: nobody reads the app's messages any more
+        complete = False  # the app's whole response body went through
 
         async def call_next(request: Request) -> Response:
             nonlocal task
             queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=1)
 
+            disconnected = False
+
             async def downstream_receive() -> Message:
+                nonlocal disconnected
                 # Replay a body the middleware already read, so the endpoint still gets it.
                 body = request._body
                 if body is not None and not getattr(downstream_receive, "replayed", False):
                     downstream_receive.replayed = True  # type: ignore[attr-defined]
                     return {"type": "http.request", "body": body, "more_body": False}
-                return await receive()
+                message = await receive()
+                disconnected = disconnected or message["type"] == "http.disconnect"
+                return message
 
             async def downstream_send(message: Message) -> None:
-                await queue.put(message)
+                if listening:
+                    await queue.put(message)
 
             async def run() -> None:
                 try:
                     await self.app(scope, downstream_receive, downstream_send)
                 finally:
-                    await queue.put(_DONE)
+                    if listening:
+                        await queue.put(_DONE)
 
             task = asyncio.ensure_future(run())
             first = await queue.get()
             if first is _DONE:
                 task.result()  # re-raise what the app raised before starting a response
+                if disconnected:
+                    raise ClientDisconnect()  # the app saw the client go and had nobody to answer
                 raise RuntimeError("No response returned.")
             if first["type"] != "http.response.start":
                 raise RuntimeError(f"Expected http.response.start, got {first['type']!r}")
 
             async def body() -> AsyncIterator[bytes]:
+                nonlocal complete
                 while True:
                     message = await queue.get()
                     if message is _DONE:
@@ -91,8 +106,10 @@ class FunctionMiddleware:
                         task.result()
                         return
                     if message["type"] == "http.response.body":
-                        yield message.get("body", b"")
                         if not message.get("more_body", False):
+                            complete = True
+                        yield message.get("body", b"")
+                        if complete:
                             return
 
             return StreamedResponse(first["status"], list(first.get("headers", [])), body())
@@ -100,7 +117,13 @@ class FunctionMiddleware:
         try:
             response = await self.dispatch(request, call_next)
             await response(scope, receive, send)
+        except ClientDisconnect:
+            return  # nobody is listening: nothing to send, nothing to log
         finally:
+            listening = False
             if task is not None and not task.done():
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+                if complete:
+                    await task  # the response is out; the app is running its background tasks
+                else:
+                    task.cancel()  # the middleware answered (or failed) without the app's full response
+                    await asyncio.gather(task, return_exceptions=True)

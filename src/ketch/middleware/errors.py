@@ -20,9 +20,12 @@ from ketch.requests import Request
 from ketch.responses import HTMLResponse, PlainTextResponse, Response
 from ketch.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["ServerErrorMiddleware", "is_loopback"]
+__all__ = ["RAISE_SERVER_EXCEPTIONS", "ServerErrorMiddleware", "is_loopback"]
 
 logger = logging.getLogger("ketch.error")
+
+# A scope key a test client sets to have unhandled errors re-raised to it once the 500 is sent.
+RAISE_SERVER_EXCEPTIONS = "ketch.raise_server_exceptions"
 
 
 def is_loopback(host: str | None) -> bool:
@@ -65,10 +68,12 @@ class ServerErrorMiddleware:
             logger.error(
                 "Exception in %s %s (route %s)", scope.get("method"), scope.get("path"), route_path, exc_info=exc
             )
-            if started:
-                return  # the server sees an incomplete response and closes the connection
-            response = await self._error_response(scope, receive, exc)
-            await response(scope, receive, send)
+            if not started:
+                response = await self._error_response(scope, receive, exc)
+                await response(scope, receive, send)
+            # Else the server sees an incomplete response and closes the connection.
+            if scope.get(RAISE_SERVER_EXCEPTIONS):
+                raise  # the test client asked to see the error itself (after the 500 went out)
 
     async def _error_response(self, scope: Scope, receive: Receive, exc: Exception) -> Response:
         request = Request(scope, receive)

@@ -13,26 +13,27 @@ __all__ = ["CONVERTORS", "Convertor", "compile_path", "register_convertor"]
 class Convertor:
     """Turns a path segment matched by ``regex`` into a value, and a value back into a segment."""
 
-    regex: ClassVar[str] = "[^/]+"
+    # NUL never matches a parameter, so it cannot reach a file name or a query through one (a 404 instead).
+    regex: ClassVar[str] = r"[^/\x00]+"
 
     def convert(self, value: str) -> Any:
         return value
 
     def to_string(self, value: Any) -> str:
-        value = str(value)
-        if not value:
+        text = str(value)
+        if not text:
             raise ValueError("Must not be empty")
-        if "/" in value:
+        if "/" in text:
             raise ValueError("Must not contain '/'")
-        return value
+        return text
 
 
 class StringConvertor(Convertor):
-    regex = "[^/]+"
+    regex = r"[^/\x00]+"
 
 
 class PathConvertor(Convertor):
-    regex = ".*"
+    regex = r"[^\x00]*"
 
     def to_string(self, value: Any) -> str:
         return str(value)
@@ -90,7 +91,9 @@ def register_convertor(name: str, convertor: Convertor) -> None:
 
 
 # {name} or {name:type}; Flask's <name> or <type:name> (Flask puts the type first).
-_PARAM = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)(?::([a-zA-Z_][a-zA-Z0-9_]*))?\}|<(?:([a-zA-Z_][a-zA-Z0-9_]*):)?([a-zA-Z_][a-zA-Z0-9_]*)>")
+_PARAM = re.compile(
+    r"\{([a-zA-Z_][a-zA-Z0-9_]*)(?::([a-zA-Z_][a-zA-Z0-9_]*))?\}|<(?:([a-zA-Z_][a-zA-Z0-9_]*):)?([a-zA-Z_][a-zA-Z0-9_]*)>"
+)
 
 
 def compile_path(
@@ -120,6 +123,7 @@ def compile_path(
         index = match.end()
     if not params:
         return None, path, {}
-    regex += re.escape(path[index:]) + "$"
+    # \Z, not $: "$" also matches before a trailing newline, so "/items/5\n" would match "{id:int}".
+    regex += re.escape(path[index:]) + r"\Z"
     fmt += path[index:]
     return re.compile(regex), fmt, params

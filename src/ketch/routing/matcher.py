@@ -51,15 +51,19 @@ class Planner(Protocol):
 class _Entry:
     """One path in the table: its handlers by method (and for WebSocket), and the ``Allow`` header value."""
 
-    __slots__ = ("regex", "convertors", "handlers", "websocket", "allow", "route")
+    __slots__ = ("regex", "convertors", "handlers", "websocket", "allow", "route", "routes", "middleware")
 
     def __init__(self, route: BaseRoute, path: str, regex: Any, convertors: dict[str, Convertor]) -> None:
         self.route = route
         self.regex = regex
         self.convertors = convertors
         self.handlers: dict[str, ASGIApp] = {}
+        # The route serving each method, when several routes share the path (GET and POST registered apart).
+        self.routes: dict[str, BaseRoute] = {}
         self.websocket: ASGIApp | None = None
         self.allow = ""
+        # The scoped middleware of the path's first route: it also wraps the automatic OPTIONS answer (CORS).
+        self.middleware: list[Any] = []
 
 
 def _drop_body(app: ASGIApp) -> ASGIApp:
@@ -126,29 +130,33 @@ class CompiledRouter:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
         root_path = scope.get("root_path")
-        if root_path and path.startswith(root_path):
+        # Strip the root path only at a segment boundary: root "/api" must not turn "/apix" into "x".
+        if root_path and path.startswith(root_path) and path[len(root_path) : len(root_path) + 1] in ("", "/"):
             path = path[len(root_path) :]
+        partial: _Entry | None = None
         if scope["type"] == "http":
             entry = self.static.get(path)
             if entry is not None:
-                handler = entry.handlers.get(scope["method"])
+                method = scope["method"]
+                handler = entry.handlers.get(method)
                 if handler is not None:
-                    scope["route"] = entry.route
+                    scope["route"] = entry.routes.get(method, entry.route)
                     await handler(scope, receive, send)
                     return
-                await self._method_not_allowed(entry, scope, receive, send)
-                return
+                # A pattern may still serve this method (GET /users/me next to DELETE /users/{id}).
+                partial = entry
         else:
             entry = self.static_ws.get(path)
             if entry is not None and entry.websocket is not None:
                 scope["route"] = entry.route
                 await entry.websocket(scope, receive, send)
                 return
-        await self._dispatch_dynamic(path, scope, receive, send)
+        await self._dispatch_dynamic(path, scope, receive, send, partial)
 
-    async def _dispatch_dynamic(self, path: str, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _dispatch_dynamic(
+        self, path: str, scope: Scope, receive: Receive, send: Send, partial: _Entry | None = None
+    ) -> None:
         is_http = scope["type"] == "http"
-        partial: _Entry | None = None
         for entry in self.dynamic:
             if is_http:
                 if not entry.handlers:
@@ -167,13 +175,16 @@ class CompiledRouter:
                 scope["path_params"] = {k: convertors[k].convert(v) for k, v in match.groupdict().items()}
             except ValueError:
                 continue
-            scope["route"] = entry.route
+            scope["route"] = entry.routes.get(scope["method"], entry.route) if is_http else entry.route
             await handler(scope, receive, send)
             return
         if partial is not None:
             await self._method_not_allowed(partial, scope, receive, send)
             return
         for mount in self.mounts:
+            if path == mount.path and is_http and self.redirect_slashes:
+                await self._redirect(path + "/", scope, receive, send)  # "/static" -> "/static/", as Starlette
+                return
             if not mount.path or path == mount.path or path.startswith(mount.path + "/"):
                 child = dict(scope)
                 child["app_root_path"] = scope.get("app_root_path", scope.get("root_path", ""))
@@ -255,6 +266,7 @@ def compile_router(
                 dynamic.append(entry)
             else:
                 (static if kind == "http" else static_ws)[walked.path] = entry
+            entry.middleware = _scoped_middleware(walked, include_root_middleware)
         middleware = _scoped_middleware(walked, include_root_middleware)
         if isinstance(route, WebSocketRoute):
             entry.websocket = _wrap(planner.plan_websocket(route, context), middleware)
@@ -265,9 +277,10 @@ def compile_router(
                 continue  # the first registration for a path and method wins, as in every peer
             handler = _wrap(planner.plan_http(route, "GET" if method == "HEAD" else method, context), middleware)
             entry.handlers[method] = _drop_body(handler) if method == "HEAD" else handler
+            entry.routes[method] = route
     for entry in by_key.values():
         if entry.handlers and automatic_options and "OPTIONS" not in entry.handlers:
-            entry.handlers["OPTIONS"] = _options_responder(entry)
+            entry.handlers["OPTIONS"] = _wrap(_options_responder(entry), entry.middleware)
         entry.allow = ", ".join(sorted(entry.handlers))
     return CompiledRouter(static, static_ws, dynamic, mounts, make_handlers([*app_handlers]), redirect_slashes)
 

@@ -51,6 +51,8 @@ class RouteOptions(TypedDict, total=False):
     response_model_exclude_none: bool
     max_body_size: int | None
     limits: Limits | None
+    strict_content_type: bool
+    generate_unique_id_function: Callable[..., str]
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,8 @@ class Router:
         )
         self._append(route)
         return route
+
+    add_api_route = add_route  # FastAPI's name
 
     def api_route(
         self, path: str, methods: Collection[str] | None = None, **options: Unpack[RouteOptions]

@@ -28,13 +28,17 @@ def url_path_for(walked: Iterable[WalkedRoute], name: str, path_params: dict[str
     for item in walked:
         route = item.route
         if isinstance(route, Mount):
-            if route.name is None or not name.startswith(route.name + ":"):
+            if name == route.name and set(path_params) == {"path"}:
+                # The mount itself: url_path_for("static", path="css/site.css").
+                return item.path + "/" + str(path_params["path"]).lstrip("/")
+            if route.name is not None and not name.startswith(route.name + ":"):
                 continue
             child = getattr(route.app, "url_path_for", None)
             if child is None:
                 continue
             try:
-                rest = child(name[len(route.name) + 1 :], **path_params)
+                # A named mount's children are "mount:child"; an unnamed mount's are reached by their own names.
+                rest = child(name if route.name is None else name[len(route.name) + 1 :], **path_params)
             except NoMatchFound:
                 continue
             return item.path + "/" + str(rest).lstrip("/")
