@@ -378,7 +378,7 @@ class Stamp:
 
 
 def test_middleware_order() -> None:
-    app = Ketch(middleware=[Middleware(Stamp, kwargs={"name": "outer"}), Middleware(Stamp, ("inner",))])
+    app = Ketch(middleware=[Middleware(Stamp, name="outer"), Middleware(Stamp, "inner")])
     app.add_middleware(Stamp, name="added-first")
     app.add_middleware(Stamp, name="added-last")
     app.add_route("/x", lambda: "x")
@@ -405,7 +405,7 @@ def test_no_middleware_after_start() -> None:
 
 def test_scoped_middleware_and_handlers_nest() -> None:
     app = Ketch()
-    outer = Router(middleware=[Middleware(Stamp, ("outer-router",))])
+    outer = Router(middleware=[Middleware(Stamp, "outer-router")])
     inner = Router()
     inner.add_middleware(Stamp, name="inner-router")
     inner.add_exception_handler(AppError, lambda request, exc: PlainTextResponse("inner", status_code=400))

@@ -33,6 +33,7 @@ LEVELS: dict[str, int] = {
     "websockets": 1,
     "formparsers": 1,
     "background": 1,
+    "sse": 1,
     # 2: routing and planning
     "routing/*": 2,
     "_plan/*": 2,
@@ -54,6 +55,7 @@ LEVELS: dict[str, int] = {
     "helpers": 4,
     "blueprints": 4,
     "config": 4,
+    "wrappers": 4,  # the classic face's Flask-shaped request/response wrappers
     # 5: the top
     "app": 5,
     "testclient": 5,

@@ -448,3 +448,39 @@ def test_background_through_the_client() -> None:
 
     assert TestClient(app).get("/bg").text == "ok"
     assert done == [1]
+
+
+def test_sync_iterables_run_in_the_callers_context_and_close_when_cancelled() -> None:
+    import contextvars
+    import time
+
+    from ketch.concurrency import iterate_in_threadpool
+
+    var: contextvars.ContextVar[str] = contextvars.ContextVar("var", default="unset")
+    closed = threading.Event()
+    seen: list[str] = []
+
+    def slow() -> Iterator[bytes]:
+        try:
+            for _ in range(100):
+                seen.append(var.get())
+                yield b"x"
+                time.sleep(0.02)
+        finally:
+            closed.set()
+
+    async def run() -> None:
+        var.set("caller")
+
+        async def consume() -> None:
+            async for _ in iterate_in_threadpool(slow()):
+                pass
+
+        task = asyncio.ensure_future(consume())
+        await asyncio.sleep(0.05)
+        task.cancel()  # lands while a step runs on a thread: the step finishes, then the generator is closed
+        await asyncio.gather(task, return_exceptions=True)
+
+    asyncio.run(run())
+    assert closed.is_set()
+    assert seen and set(seen) == {"caller"}

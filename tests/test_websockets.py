@@ -332,3 +332,19 @@ def test_iterators_stop_at_disconnect() -> None:
         return data, items
 
     assert asyncio.run(run()) == ([b"1", b"2"], [[1], {"a": 2}])
+
+
+def test_websocket_exception_after_close_is_quiet(caplog: pytest.LogCaptureFixture) -> None:
+    app = Ketch()
+
+    @app.websocket("/closed")
+    async def closed(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.close(code=4000)
+        raise WebSocketException(code=4001)
+
+    with TestClient(app).websocket_connect("/closed") as session:
+        with pytest.raises(WebSocketDisconnect) as info:
+            session.receive_text()
+    assert info.value.code == 4000
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []

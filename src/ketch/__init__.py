@@ -7,6 +7,7 @@ from ketch.exceptions import ClientDisconnect, HTTPException, ImproperlyConfigur
 from ketch.limits import Limits
 from ketch.requests import Request
 from ketch.responses import (
+    FileResponse,
     HTMLResponse,
     JSONResponse,
     PlainTextResponse,
@@ -15,6 +16,7 @@ from ketch.responses import (
     StreamingResponse,
 )
 from ketch.routing import Middleware, Mount, Route, Router, WebSocketRoute
+from ketch.staticfiles import StaticFiles
 from ketch.websockets import WebSocket, WebSocketDisconnect
 
 __version__ = "0.1.0"
@@ -24,6 +26,7 @@ __all__ = [
     "BackgroundTask",
     "BackgroundTasks",
     "ClientDisconnect",
+    "FileResponse",
     "FormData",
     "HTMLResponse",
     "HTTPException",
@@ -44,6 +47,7 @@ __all__ = [
     "Route",
     "Router",
     "State",
+    "StaticFiles",
     "StreamingResponse",
     "UploadFile",
     "WebSocket",

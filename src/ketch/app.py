@@ -6,7 +6,8 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from ketch._plan import CorePlanner
+from ketch._plan.typed import TypedPlanner
+from ketch._plan.dependencies import AppDependencies
 from ketch.concurrency import configure_thread_pool
 from ketch.datastructures import State
 from ketch.exception_handlers import ExceptionHandlers, default_handlers
@@ -78,9 +79,11 @@ class Ketch(Router):
         self.redirect_slashes = redirect_slashes
         self.automatic_options = automatic_options
         self.root_path = root_path
-        self.planner: Planner = planner or CorePlanner()
+        self.planner: Planner = planner or TypedPlanner()
         # {dependency: replacement}, read per request by typed routes (tests swap dependencies here).
         self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
+        # Values of Depends(..., scope="app"): created at start-up, torn down at shutdown.
+        self.app_dependencies = AppDependencies()
         if thread_pool_size is not None:
             configure_thread_pool(thread_pool_size)
         self.started = False
@@ -131,13 +134,18 @@ class Ketch(Router):
         # url_for resolves names from the outermost app, so a mounted app's URLs keep their mount prefix.
         scope.setdefault("router", self)
         if self.root_path and not scope.get("root_path"):
-            # Servers always send a root_path (often ""), so an empty one is replaced, not kept.
+            # Servers always send a root_path (often ""), so an empty one is replaced, not kept. As the ASGI spec
+            # has it, the full path includes the root path: a proxy that stripped the prefix gets it back in URLs.
             scope["root_path"] = self.root_path
+            if "path" in scope and not scope["path"].startswith(self.root_path + "/"):
+                scope["path"] = self.root_path + scope["path"]
+                if scope.get("raw_path"):
+                    scope["raw_path"] = self.root_path.encode() + scope["raw_path"]
         if scope["type"] == "lifespan":
             # prepare() runs inside the runner, so a planning error is reported as a failed start-up.
-            await LifespanRunner(self, self.prepare, self.lifespan_context, self.on_startup, self.on_shutdown)(
-                scope, receive, send
-            )
+            startup = [self.app_dependencies.start, *self.on_startup]
+            shutdown = [*self.on_shutdown, self.app_dependencies.stop]
+            await LifespanRunner(self, self.prepare, self.lifespan_context, startup, shutdown)(scope, receive, send)
             return
         stack = self._stack
         if stack is None:

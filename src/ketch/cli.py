@@ -424,6 +424,7 @@ def _run_server(target: Any, **options: Any) -> None:
 @click.option(
     "--forwarded-allow-ips",
     default="127.0.0.1,::1",
+    envvar="FORWARDED_ALLOW_IPS",
     show_default=True,
     help="Comma-separated IPs or networks whose proxy headers are trusted ('*' trusts everyone).",
 )

@@ -349,13 +349,11 @@ class MutableHeaders(Headers):
         self._raw.append(encode_header(key, value))
 
     def add_vary_header(self, vary: str) -> None:
-        existing = self.get("vary")
-        if existing is None:
-            self["vary"] = vary
-            return
-        present = {v.strip().lower() for v in existing.split(",")}
-        if vary.lower() not in present:
-            self["vary"] = f"{existing}, {vary}"
+        """Add ``vary`` to the ``Vary`` header, merging every existing ``Vary`` line into one."""
+        values = [v.strip() for line in self.getlist("vary") for v in line.split(",") if v.strip()]
+        if vary.lower() not in {v.lower() for v in values}:
+            values.append(vary)
+        self["vary"] = ", ".join(values)
 
 
 class State:

@@ -16,6 +16,7 @@ from ketch.encoders import encode_json, jsonable_encoder
 from ketch.exceptions import HTTPException, RequestValidationError, WebSocketException, WebSocketRequestValidationError
 from ketch.requests import HTTPConnection
 from ketch.responses import JSONResponse, Response
+from ketch.websockets import WebSocketState
 
 __all__ = [
     "ExceptionHandler",
@@ -41,8 +42,9 @@ def http_exception_handler(request: HTTPConnection, exc: HTTPException) -> Respo
 
 
 async def websocket_exception_handler(websocket: Any, exc: WebSocketException) -> None:
-    """Close the WebSocket with the exception's code and reason."""
-    await websocket.close(code=exc.code, reason=exc.reason)
+    """Close the WebSocket with the exception's code and reason (unless the endpoint already closed it)."""
+    if websocket.application_state != WebSocketState.DISCONNECTED:
+        await websocket.close(code=exc.code, reason=exc.reason)
 
 
 def request_validation_exception_handler(request: HTTPConnection, exc: RequestValidationError) -> Response:
@@ -51,8 +53,17 @@ def request_validation_exception_handler(request: HTTPConnection, exc: RequestVa
 
 
 async def websocket_request_validation_exception_handler(websocket: Any, exc: WebSocketRequestValidationError) -> None:
-    """Close the WebSocket with 1008 (policy violation); the reason is the error list, as FastAPI sends it."""
-    await websocket.close(code=1008, reason=jsonable_encoder(exc.errors()))
+    """Close the WebSocket with 1008 (policy violation), as FastAPI does.
+
+    The reason is the error list as JSON when it fits the 123 bytes a close frame allows (FastAPI passes the list
+    itself, which servers cannot send), else the first error's message.
+    """
+    errors = jsonable_encoder(exc.errors())
+    reason = encode_json(errors)
+    if len(reason) > 123:
+        first = errors[0] if errors else {}
+        reason = f"{first.get('msg', 'Invalid parameters')}: {first.get('loc', '')}".encode()[:123]
+    await websocket.close(code=1008, reason=reason.decode("utf-8", "ignore"))
 
 
 class ExceptionHandlers:

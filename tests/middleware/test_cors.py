@@ -444,9 +444,6 @@ def test_router_scoped_cors_answers_preflight_on_an_explicit_options_route() -> 
     assert response.headers["access-control-allow-methods"] == "GET, PUT"
 
 
-@pytest.mark.xfail(
-    reason="the router's automatic OPTIONS responder is not wrapped in the router's middleware (routing/matcher.py)"
-)
 def test_router_scoped_cors_answers_preflight_on_automatic_options() -> None:
     app = Ketch()
     api = Router(prefix="/api")

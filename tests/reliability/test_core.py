@@ -21,6 +21,8 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ketch import (
     BackgroundTask,
@@ -35,6 +37,8 @@ from ketch import (
     WebSocket,
 )
 from ketch.middleware.base import CallNext
+from ketch.requests import cookie_parser, valid_host
+from ketch.responses import build_cookie
 from ketch.types import Message
 
 pytestmark = pytest.mark.anyio
@@ -213,6 +217,25 @@ async def test_c1_nul_in_path_never_reaches_a_parameter(echo_app: Ketch, target:
 
 
 @pytest.mark.timeout(10)
+@pytest.mark.parametrize("target", [b"/n/" + b"9" * 5000, b"/n/" + b"9" * 5000 + b"/", b"/f/" + b"9" * 5000 + b"/"])
+async def test_c1_path_params_their_convertor_refuses_are_404(target: bytes, caplog: pytest.LogCaptureFixture) -> None:
+    app = make_app()
+
+    @app.get("/n/{v:int}")
+    async def number(v: int) -> int:
+        return v
+
+    @app.get("/f/{v:float}")
+    async def real(v: float) -> float:
+        return v
+
+    exchange = await get(app, target)  # int() refuses 5000 digits; the slash-redirect lookup must not 500
+    assert exchange.status == 404
+    assert error_records(caplog) == []
+    await assert_healthy(app)
+
+
+@pytest.mark.timeout(10)
 @pytest.mark.parametrize("query", [b"q=%ff", b"q=%ff%fe%fd", b"q=\xff", b"%ff=%ff", b"q=%", b"q=%zz&&&=&"])
 async def test_c1_undecodable_query_is_replaced(echo_app: Ketch, query: bytes) -> None:
     exchange = await get(echo_app, b"/items/x?" + query)
@@ -225,6 +248,7 @@ async def test_c1_nul_in_query_reaches_the_handler_as_text_not_500(echo_app: Ket
     exchange = await get(echo_app, b"/items/x?q=a%00b")
     assert exchange.status == 200
     assert exchange.body.startswith(b'{"name":"x","q":"a\\u0000b"')
+    await assert_healthy(echo_app)
 
 
 @pytest.mark.timeout(10)
@@ -264,6 +288,7 @@ async def test_c4_many_headers_are_fine(echo_app: Ketch, count: int) -> None:
     exchange = await get(echo_app, "/items/x", headers=headers)
     assert exchange.status == 200
     assert json.loads(exchange.body)["agent"] == "ua"
+    await assert_healthy(echo_app)
 
 
 # -- C2: many query parameters -------------------------------------------------------------------------------------
@@ -308,12 +333,14 @@ async def test_c2_query_params_up_to_the_limit_parse_linearly(query_app: Ketch) 
     assert time.perf_counter() - started < 0.5
     assert exchange.status == 200
     assert exchange.body == b'{"n":1000}'
+    await assert_healthy(query_app)
 
 
 @pytest.mark.timeout(10)
 async def test_c2_semicolon_is_not_a_separator(query_app: Ketch) -> None:
     exchange = await get(query_app, b"/q?" + b";".join([b"k=v"] * 10_000))
     assert exchange.body == b'{"n":1}'
+    await assert_healthy(query_app)
 
 
 @pytest.mark.timeout(10)
@@ -323,6 +350,7 @@ async def test_c2_one_64k_query_parses_quickly(query_app: Ketch) -> None:
     assert time.perf_counter() - started < 0.5
     assert exchange.status == 200
     assert exchange.body == b'{"n":1}'
+    await assert_healthy(query_app)
 
 
 @pytest.mark.timeout(10)
@@ -381,6 +409,7 @@ async def test_c6_unknown_route_is_404_json(method_app: Ketch, method: str) -> N
     assert exchange.status == 404
     assert exchange.headers["content-type"] == "application/json"
     assert exchange.body == b'{"detail":"Not Found"}'
+    await assert_healthy(method_app)
 
 
 @pytest.mark.timeout(10)
@@ -396,6 +425,7 @@ async def test_c6_automatic_head_and_options(method_app: Ketch) -> None:
     missing_head = await get(method_app, "/nope", method="HEAD")
     assert missing_head.status == 404
     assert missing_head.body == b""
+    await assert_healthy(method_app)
 
 
 # -- C7: open redirects and path normalisation ---------------------------------------------------------------------
@@ -460,6 +490,7 @@ async def test_c7_dot_and_double_slash_segments_are_not_normalised(redirect_app:
     assert (await get(redirect_app, "/a//b")).status == 404
     assert (await get(redirect_app, "/a/../a/b")).status == 404
     assert (await get(redirect_app, "/a/b")).status == 200
+    await assert_healthy(redirect_app)
 
 
 @pytest.mark.timeout(10)
@@ -470,6 +501,7 @@ async def test_c7_slash_redirect_is_absolute_and_keeps_the_query(redirect_app: K
     exchange = await get(redirect_app, "/evil.com/x")
     assert exchange.status == 307
     assert exchange.headers["location"] == "http://testserver/evil.com/x/"
+    await assert_healthy(redirect_app)
 
 
 @pytest.mark.timeout(10)
@@ -479,6 +511,7 @@ async def test_c7_encoded_slash_in_a_param_does_not_match_one_segment(redirect_a
     exchange = await get(redirect_app, "/p/a%20b")
     assert exchange.status == 200
     assert exchange.body == b'{"name":"a b"}'
+    await assert_healthy(redirect_app)
 
 
 # -- A5/A6/A8: body limits and short bodies ------------------------------------------------------------------------
@@ -562,6 +595,7 @@ async def test_a5_per_route_override_allows_more_and_less(body_app: tuple[Ketch,
     exchange = await request(app, http_scope("/unlimited", "POST"), [b"x" * 200_000])
     assert (exchange.status, exchange.body) == (200, b'{"n":200000}')
     assert (await request(app, http_scope("/small", "POST"), [b"x" * 11])).status == 413
+    await assert_healthy(app)
 
 
 @pytest.mark.timeout(10)
@@ -570,6 +604,7 @@ async def test_a5_invalid_content_length_is_400(body_app: tuple[Ketch, list[str]
     exchange = await request(app, http_scope("/upload", "POST", headers=[(b"content-length", b"12abc")]), [b"x"])
     assert exchange.status == 400
     assert ran == []
+    await assert_healthy(app)
 
 
 @pytest.mark.timeout(10)
@@ -596,6 +631,7 @@ async def test_a6_body_exactly_at_the_limit_is_accepted(body_app: tuple[Ketch, l
     app, _ = body_app
     exchange = await request(app, http_scope("/upload", "POST"), [b"x" * 500, b"x" * 500])
     assert (exchange.status, exchange.body) == (200, b'{"n":1000}')
+    await assert_healthy(app)
 
 
 @pytest.mark.timeout(10)
@@ -619,6 +655,7 @@ async def test_a8_disconnect_before_any_body(
     exchange = await request(app, http_scope("/upload", "POST"), [], disconnect_after_body=True)
     assert exchange.messages == []
     assert error_records(caplog) == []
+    await assert_healthy(app)
 
 
 @pytest.mark.timeout(10)
@@ -626,6 +663,7 @@ async def test_a8_body_read_twice_and_stream_after_body(body_app: tuple[Ketch, l
     app, _ = body_app
     exchange = await request(app, http_scope("/twice", "POST"), [b"ab", b"cd", b"ef"])
     assert exchange.body == b'{"same":true,"n":6}'
+    await assert_healthy(app)
 
 
 @pytest.mark.timeout(10)
@@ -634,6 +672,7 @@ async def test_a8_body_after_stream_is_a_clear_runtime_error(body_app: tuple[Ket
     exchange = await request(app, http_scope("/stream-first", "POST"), [b"ab", b"cd"])
     assert exchange.status == 200
     assert exchange.body == b'{"n":4,"error":"The request body stream has already been consumed"}'
+    await assert_healthy(app)
 
 
 # -- A3/A4: raw request.json() -------------------------------------------------------------------------------------
@@ -705,6 +744,7 @@ async def test_a4_moderate_nesting_and_big_int_within_limits_parse(json_app: Ket
     assert exchange.body == b'{"type":"list"}'
     exchange = await request(json_app, http_scope("/json", "POST"), [b"1" * 4000])
     assert exchange.body == b'{"type":"int"}'
+    await assert_healthy(json_app)
 
 
 @pytest.mark.timeout(10)
@@ -781,6 +821,7 @@ async def test_f1_good_host_is_used(host_app: Ketch, host: bytes) -> None:
     exchange = await get(host_app, "/where", host=host)
     assert exchange.status == 200
     assert f'"for":"http://{host.decode()}/where"'.encode() in exchange.body
+    await assert_healthy(host_app)
 
 
 @pytest.mark.timeout(10)
@@ -793,6 +834,7 @@ async def test_f1_host_validation_does_not_backtrack(host_app: Ketch, host: byte
     assert time.perf_counter() - started < 0.1
     assert exchange.status == 200
     assert b'"for":"http://127.0.0.1:8000/where"' in exchange.body
+    await assert_healthy(host_app)
 
 
 @pytest.mark.timeout(10)
@@ -801,6 +843,7 @@ async def test_f1_forwarded_headers_are_ignored(host_app: Ketch) -> None:
     exchange = await get(host_app, "/where", headers=headers)
     assert b"evil" not in exchange.body
     assert b'"url":"http://testserver/where"' in exchange.body
+    await assert_healthy(host_app)
 
 
 # -- F5: header injection ------------------------------------------------------------------------------------------
@@ -882,6 +925,7 @@ async def test_f5_redirect_target_is_percent_encoded(injection_app: Ketch, value
     _assert_no_split(exchange)
     location = exchange.headers["location"]
     assert "%0D" in location or "%0A" in location or "%00" in location
+    await assert_healthy(injection_app)
 
 
 @pytest.mark.timeout(10)
@@ -1093,6 +1137,30 @@ async def test_g5_middleware_raising_is_500_and_contextvars_do_not_leak(
     await asyncio.create_task(assert_healthy(app))
 
 
+@pytest.mark.timeout(10)
+async def test_g5_error_handler_that_raises_is_a_generic_500(caplog: pytest.LogCaptureFixture) -> None:
+    def broken_handler(request: Request, exc: Exception) -> Response:
+        raise RuntimeError("the handler broke")
+
+    app = make_app(exception_handlers={ValueError: broken_handler, 418: broken_handler})
+
+    @app.get("/value")
+    async def value() -> None:
+        raise ValueError("original")
+
+    @app.get("/teapot")
+    async def teapot() -> None:
+        raise HTTPException(418)
+
+    for path in ("/value", "/teapot"):
+        exchange = await get(app, path)
+        assert (exchange.status, exchange.body) == (500, b"Internal Server Error")
+    records = error_records(caplog)
+    assert len(records) == 2  # one record per request, no recursion
+    assert all(r.exc_info and r.exc_info[0] is RuntimeError for r in records)
+    await assert_healthy(app)
+
+
 # -- H3: WebSocket errors ------------------------------------------------------------------------------------------
 
 
@@ -1168,6 +1236,7 @@ async def test_h3_http_exception_before_accept_is_a_denial(ws_app: Ketch) -> Non
     assert sent[1]["body"] == b'{"detail":"go away"}'
     sent = await ws_session(ws_app, "/denied", [])
     assert sent == [{"type": "websocket.close", "code": 1008, "reason": ""}]
+    await assert_healthy(ws_app)
 
 
 @pytest.mark.timeout(10)
@@ -1185,6 +1254,7 @@ async def test_h2_client_disconnect_is_not_an_error(ws_app: Ketch, caplog: pytes
     sent = await ws_session(ws_app, "/gone", ["a", "b"], hang_up=True)
     assert sent == [{"type": "websocket.accept", "subprotocol": None, "headers": []}]
     assert error_records(caplog) == []
+    await assert_healthy(ws_app)
 
 
 # -- G9: soak ------------------------------------------------------------------------------------------------------
@@ -1322,3 +1392,52 @@ async def test_g9_soak_memory_fds_threads_tasks_back_to_baseline() -> None:
     assert threading.active_count() <= threads + 1
     assert [t for t in asyncio.all_tasks() - tasks if not t.done()] == []
     await assert_healthy(app)
+
+
+# -- properties (RELIABILITY.md "Property tests": 3, 4, 6) ---------------------------------------------------------
+
+PROPERTY = settings(max_examples=200, deadline=200, database=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@pytest.mark.timeout(30)
+@PROPERTY
+@given(host=st.binary(max_size=300) | st.from_regex(r"[a-z0-9.\-_:\[\]]{0,300}", fullmatch=True).map(str.encode))
+def test_property_any_host_keeps_the_routed_path(host: bytes) -> None:
+    scope = http_scope("/where/x", host=host)
+    request = Request(scope)
+    assert request.url.path == "/where/x"
+    netloc = request.url.netloc
+    text = host.decode("latin-1")
+    assert netloc == (text if valid_host(text) else "127.0.0.1:8000")
+    assert not set(netloc) & set("/?#@\\ \r\n\x00")
+
+
+@pytest.mark.timeout(30)
+@PROPERTY
+@given(value=st.text(max_size=200))
+def test_property_header_values_never_split(value: str) -> None:
+    try:
+        response = Response("x", headers={"x-value": value})
+    except ValueError:
+        assert set(value) & set("\r\n\x00") or any(ord(c) > 255 for c in value)
+        return
+    lines = [(k, v) for k, v in response.raw_headers if k == b"x-value"]
+    assert lines == [(b"x-value", value.encode("latin-1"))]
+    assert not set(lines[0][1]) & set(b"\r\n\x00")
+
+
+@pytest.mark.timeout(30)
+@PROPERTY
+@given(value=st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters=";\x7f")))
+def test_property_cookie_round_trip(value: str) -> None:
+    header = build_cookie("c", value, path=None, samesite=None, httponly=False)
+    assert not set(header) & set("\r\n\x00")
+    assert cookie_parser(header) == {"c": value}
+
+
+@pytest.mark.timeout(30)
+@PROPERTY
+@given(header=st.text(max_size=500))
+def test_property_cookie_parser_never_raises(header: str) -> None:
+    parsed = cookie_parser(header)
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in parsed.items())

@@ -670,7 +670,6 @@ async def test_b9_cancelled_parse_closes_temp_files(created_files: list[BinaryIO
 
 @needs_proc_fd
 @pytest.mark.timeout(10)
-@pytest.mark.xfail(reason="HTTPPlan does not yet close request.form() uploads after the response (see report)")
 @pytest.mark.parametrize("raises", [True, False], ids=["handler-raises", "handler-returns"])
 async def test_b9_uploads_are_closed_after_the_handler_even_if_it_raises(raises: bool) -> None:
     app = make_app(limits=Limits(spool_max_size=1024))

@@ -98,7 +98,10 @@ def compare(build: Callable[[SimpleNamespace], Any], requests: Iterable[Req]) ->
         for req in requests:
             expected = expected_client.request(req.method, req.url, **req.kwargs)
             actual = actual_client.request(req.method, req.url, **req.kwargs)
-            where = f"{req!r}: fastapi {expected.status_code} {expected.text[:300]!r} / ketch {actual.status_code} {actual.text[:300]!r}"
+            where = (
+                f"{req!r}: fastapi {expected.status_code} {expected.text[:300]!r} / "
+                f"ketch {actual.status_code} {actual.text[:300]!r}"
+            )
             assert actual.status_code == expected.status_code, where
             if req.exact:
                 assert actual.content == expected.content, where

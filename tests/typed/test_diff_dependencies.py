@@ -1,5 +1,8 @@
 """Differential tests: dependency injection, on FastAPI and on ketch."""
 
+# The app is built twice, from two import surfaces held in a namespace: its annotations are dynamic by design.
+# mypy: disable-error-code="untyped-decorator, name-defined, valid-type, attr-defined, misc, assignment"
+
 from types import SimpleNamespace
 from typing import Annotated, Any
 
@@ -39,7 +42,9 @@ def build(api: SimpleNamespace) -> object:
     def uses_counted(a: Annotated[int, api.Depends(counted)], b: Annotated[int, api.Depends(counted)]) -> int:
         return a + b
 
-    def uncached(a: Annotated[int, api.Depends(counted)], b: Annotated[int, api.Depends(counted, use_cache=False)]) -> list[int]:
+    def uncached(
+        a: Annotated[int, api.Depends(counted)], b: Annotated[int, api.Depends(counted, use_cache=False)]
+    ) -> list[int]:
         return [a, b]
 
     def verify_key(x_key: Annotated[str, api.Header()]) -> None:
@@ -125,3 +130,33 @@ def test_dependency_cache() -> None:
     compare(build, [Req("GET", "/cached"), Req("GET", "/uncached")])
     # /cached calls `counted` once, /uncached twice.
     assert CALLS["ketch"] == CALLS["fastapi"] == ["counted"] * 3
+
+
+def build_layers(api: SimpleNamespace) -> object:
+    order = ORDER[api.name]
+
+    def mark(name: str) -> Any:
+        def dependency() -> None:
+            order.append(name)
+
+        return api.Depends(dependency)
+
+    app = api.App(dependencies=[mark("app")], default_response_class=api.PlainTextResponse)
+    outer = api.Router(dependencies=[mark("outer-router")])
+    inner = api.Router(dependencies=[mark("inner-router")])
+
+    @inner.get("/layered", dependencies=[mark("route")])
+    def layered() -> str:
+        return ",".join(order)
+
+    outer.include_router(inner, prefix="/inner", dependencies=[mark("inner-include")])
+    app.include_router(outer, prefix="/outer", dependencies=[mark("outer-include")])
+    return app
+
+
+ORDER: dict[str, list[str]] = {"fastapi": [], "ketch": []}
+
+
+def test_dependencies_of_app_routers_and_includes_run_outermost_first() -> None:
+    compare(build_layers, [Req("GET", "/outer/inner/layered")])
+    assert ORDER["ketch"] == ORDER["fastapi"]

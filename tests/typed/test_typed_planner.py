@@ -136,3 +136,37 @@ def test_route_without_dependencies_never_enters_di() -> None:
 
     app.dependency_overrides = _Untouchable()
     assert TestClient(app).get("/plain?q=3").json() == 3
+
+
+def test_uploaded_files_are_closed_after_the_response() -> None:
+    from ketch import UploadFile
+
+    uploads: list[UploadFile] = []
+    app = make_app()
+
+    @app.post("/upload")
+    async def upload(file: UploadFile) -> int:
+        uploads.append(file)
+        assert not file.file.closed
+        return len(await file.read())
+
+    @app.post("/upload-fails")
+    async def upload_fails(file: UploadFile) -> int:
+        uploads.append(file)
+        raise LookupError("after the form was read")
+
+    client = TestClient(app, raise_server_exceptions=False)
+    assert client.post("/upload", files={"file": ("a.txt", b"abc")}).json() == 3
+    assert client.post("/upload-fails", files={"file": ("a.txt", b"abc")}).status_code == 500
+    assert [u.file.closed for u in uploads] == [True, True]
+
+
+def test_strict_content_type_can_be_switched_off() -> None:
+    for app in (Ketch(planner=TypedPlanner(strict_content_type=False)), make_app(strict_content_type=False)):
+
+        @app.post("/items")
+        async def items(item: Out) -> Out:
+            return item
+
+        response = TestClient(app).post("/items", content=b'{"name": "a"}')
+        assert response.status_code == 200 and response.json() == {"name": "a"}

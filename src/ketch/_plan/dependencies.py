@@ -9,8 +9,10 @@ value, another node's result, or a connection object), whether it is sync (threa
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -22,6 +24,10 @@ from ketch.exceptions import ImproperlyConfigured
 from ketch.params import Depends
 
 __all__ = [
+    "AppDependencies",
+    "ExitStacks",
+    "OverrideVariants",
+    "app_dependencies_of",
     "Graph",
     "Node",
     "build_graph",
@@ -30,6 +36,7 @@ __all__ = [
     "exit_async_generator",
     "exit_sync_generator",
     "push_generator",
+    "push_sync_generators",
 ]
 
 
@@ -122,7 +129,7 @@ class _Builder:
         node.index = len(self.nodes) - 1
         return Graph(self.nodes)
 
-    def _visit(self, spec: DependsSpec, parent_scopes: list[str], parent_scope: str | None) -> int:
+    def visit(self, spec: DependsSpec, parent_scopes: list[str], parent_scope: str | None) -> int:
         original = spec.depends.dependency
         assert original is not None
         call = self.overrides.get(original, original)
@@ -162,7 +169,7 @@ class _Builder:
         node = Node(-1, call, signature, kind, scope, scopes, max_concurrency=max_concurrency)
         parent_scope = scope if kind in ("gen", "asyncgen") else None
         for dep in signature.dependencies:
-            child = self._visit(dep, scopes, parent_scope)
+            child = self.visit(dep, scopes, parent_scope)
             node.children.append(child)
             node.uses_scopes = node.uses_scopes or self.nodes[child].uses_scopes
             if dep.name is not None:
@@ -248,6 +255,32 @@ async def exit_async_generator(generator: Any, exc: BaseException | None) -> boo
     raise RuntimeError("generator didn't stop after athrow()")
 
 
+def _exit_sync_generators(generators: list[Any], exc: BaseException | None) -> bool:
+    # ExitStack's unwinding, for several sync generators in one thread hop: last entered first, each seeing the
+    # exception the previous one left (or None once one swallowed it).
+    pending = exc
+    for generator in reversed(generators):
+        try:
+            if exit_sync_generator(generator, pending):
+                pending = None
+        except BaseException as raised:
+            pending = raised
+    if pending is None:
+        return exc is not None
+    if pending is exc:
+        return False
+    raise pending
+
+
+def push_sync_generators(stack: AsyncExitStack, generators: list[Any]) -> None:
+    """Register the cleanup of sync generators started together: they finish together, in one thread hop."""
+
+    async def cleanup(exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+        return await run_in_threadpool(_exit_sync_generators, generators, exc)
+
+    stack.push_async_exit(cleanup)
+
+
 def push_generator(stack: AsyncExitStack, generator: Any, is_async: bool) -> None:
     """Register a started generator's cleanup on ``stack`` (sync generators finish on the thread pool)."""
 
@@ -257,3 +290,139 @@ def push_generator(stack: AsyncExitStack, generator: Any, is_async: bool) -> Non
         return await run_in_threadpool(exit_sync_generator, generator, exc)
 
     stack.push_async_exit(cleanup)
+
+
+class ExitStacks:
+    """The exit stacks of one request: ``request`` closes after the response is sent, ``function`` right after
+    the endpoint returns."""
+
+    __slots__ = ("request", "function")
+
+    def __init__(self, request: AsyncExitStack, function: AsyncExitStack) -> None:
+        self.request = request
+        self.function = function
+
+    def for_scope(self, scope: str | None) -> AsyncExitStack:
+        return self.function if scope == "function" else self.request
+
+
+class OverrideVariants:
+    """The plan made at start-up, and plans made for ``app.dependency_overrides`` (cached per override set).
+
+    ``build(overrides)`` makes a plan; ``current()`` is read per request and costs a length check for a route
+    without dependencies, a dict truthiness check when no override is set.
+    """
+
+    __slots__ = ("build", "plan", "app", "cache")
+
+    def __init__(self, build: Callable[[Mapping[Any, Any] | None], Any], app: Any) -> None:
+        self.build = build
+        self.plan = build(None)
+        self.app = app
+        self.cache: dict[Any, Any] = {}
+
+    def current(self) -> Any:
+        if len(self.plan.nodes) == 1:
+            return self.plan  # PERF: no dependencies, nothing to override
+        overrides = getattr(self.app, "dependency_overrides", None)
+        if not overrides:
+            return self.plan
+        try:
+            key: Any = frozenset(overrides.items())
+        except TypeError:
+            return self.build(dict(overrides))
+        plan = self.cache.get(key)
+        if plan is None:
+            if len(self.cache) >= 64:
+                self.cache.clear()
+            plan = self.cache[key] = self.build(dict(overrides))
+        return plan
+
+
+_FALLBACK_REGISTRIES: weakref.WeakKeyDictionary[Any, AppDependencies] = weakref.WeakKeyDictionary()
+
+
+def app_dependencies_of(app: Any) -> AppDependencies:
+    """The app's registry of app-lifetime dependency values (``Ketch.app_dependencies``)."""
+    registry = getattr(app, "app_dependencies", None)
+    if isinstance(registry, AppDependencies):
+        return registry
+    if app is None:
+        return AppDependencies()
+    registry = _FALLBACK_REGISTRIES.get(app)
+    if registry is None:
+        registry = _FALLBACK_REGISTRIES[app] = AppDependencies()
+    return registry
+
+
+# -- app-lifetime dependencies ---------------------------------------------------------------------------------------
+
+
+class AppDependencies:
+    """The values of ``scope="app"`` dependencies: created once (at start-up, or on first use when the server
+    sends no lifespan), shared by every request, WebSocket and background task, torn down at shutdown.
+
+    Keyed by the callable actually called, so an entry in ``app.dependency_overrides`` gets a value of its own.
+    """
+
+    def __init__(self) -> None:
+        self.known: dict[Any, tuple[Node, list[Node]]] = {}
+        self.values: dict[Any, Any] = {}
+        self.stack = AsyncExitStack()
+        self._lock: asyncio.Lock | None = None
+
+    def register(self, node: Node, nodes: list[Node]) -> None:
+        """Remember an app-lifetime node found while planning (its sub-dependencies are in ``nodes``)."""
+        self.known.setdefault(node.call, (node, nodes))
+
+    async def start(self) -> None:
+        """Create every registered value (called at start-up)."""
+        for node, nodes in list(self.known.values()):
+            await self.resolve(node, nodes)
+
+    async def stop(self) -> None:
+        """Tear every value down, last created first (called at shutdown)."""
+        stack, self.stack = self.stack, AsyncExitStack()
+        self.values.clear()
+        await stack.aclose()
+
+    async def get(self, call: Callable[..., Any]) -> Any:
+        """The value of the app-lifetime dependency ``call`` (created now if it does not exist yet)."""
+        if call in self.values:
+            return self.values[call]
+        found = self.known.get(call)
+        if found is None:
+            builder = _Builder((), None)
+            index = builder.visit(DependsSpec("value", Depends(call, scope="app")), [], None)
+            found = self.known[call] = (builder.nodes[index], builder.nodes)
+        return await self.resolve(*found)
+
+    async def resolve(self, node: Node, nodes: list[Node]) -> Any:
+        """The node's value, creating it (and the app-lifetime values it needs) once."""
+        if node.call in self.values:
+            return self.values[node.call]
+        kwargs: dict[str, Any] = {}
+        for name, kind, key in node.args:
+            if kind == "node":
+                kwargs[name] = await self.resolve(nodes[key], nodes)
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if node.call not in self.values:
+                self.values[node.call] = await self._create(node, kwargs)
+        return self.values[node.call]
+
+    async def _create(self, node: Node, kwargs: dict[str, Any]) -> Any:
+        if node.kind == "asyncgen":
+            generator = node.call(**kwargs)
+            value = await generator.__anext__()
+            push_generator(self.stack, generator, True)
+            return value
+        if node.kind == "gen":
+            generator = node.call(**kwargs)
+            value = await run_in_threadpool(enter_generator, generator)
+            push_generator(self.stack, generator, False)
+            return value
+        if node.kind == "async":
+            return await node.call(**kwargs)
+        return await run_in_threadpool(node.call, **kwargs)

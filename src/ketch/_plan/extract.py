@@ -8,6 +8,7 @@ for list-typed parameters, as FastAPI reads them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -173,6 +174,7 @@ def _extras(received: Any, processed: set[str]) -> Iterator[tuple[str, Any]]:
         yield key, values[0] if len(values) == 1 else values
 
 
+@functools.lru_cache(maxsize=64)
 def is_json_content_type(value: str) -> bool:
     """``application/json`` or ``application/<anything>+json``, parameters ignored (as FastAPI decides)."""
     media = value.split(";", 1)[0].strip().lower()

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import asyncio
+import json
+import math
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Generator, Iterable, Iterator
+from typing import Any, get_args, get_origin
 
 from pydantic import TypeAdapter, ValidationError
 
+from ketch.concurrency import iterate_in_threadpool
 from ketch.encoders import encode_json, jsonable_encoder
 from ketch.exceptions import ResponseValidationError
-from ketch.responses import JSONResponse, Response
+from ketch.responses import JSONResponse, Response, StreamingResponse
+from ketch.sse import EventSourceResponse, ServerSentEvent, format_sse_event, with_keepalive
 
-__all__ = ["TypedRenderer", "body_allowed", "json_renderer", "sub_response"]
+__all__ = ["StreamRenderer", "TypedRenderer", "body_allowed", "json_renderer", "stream_item_type", "sub_response"]
 
 
 def json_renderer(status_code: int | None, response_class: type[Response] | None) -> Callable[[Any], Response]:
@@ -126,3 +131,127 @@ class _Encoded:
 
     def __init__(self, body: bytes) -> None:
         self.body = body
+
+
+_STREAM_ORIGINS = frozenset({AsyncIterable, AsyncIterator, AsyncGenerator, Iterable, Iterator, Generator})
+
+
+def stream_item_type(annotation: Any) -> Any:
+    """The item type of ``AsyncIterator[Item]`` (and the other iterable annotations), else None."""
+    if get_origin(annotation) in _STREAM_ORIGINS:
+        args = get_args(annotation)
+        return args[0] if args else Any
+    return None
+
+
+def _finite(data: Any) -> Any:
+    # FastAPI's stream encoder writes NaN and the infinities as null rather than failing mid-stream.
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {key: _finite(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_finite(value) for value in data]
+    return data
+
+
+class StreamRenderer:
+    """The response of an endpoint that ``yield``\\ s: JSON Lines by default, Server-Sent Events with
+    ``response_class=EventSourceResponse``, or the given ``response_class`` fed the raw items.
+
+    Items are validated against the stream's item type when the return annotation names one
+    (``AsyncIterator[Item]``), then serialised one by one as they are produced.
+    """
+
+    __slots__ = ("mode", "response_class", "status_code", "adapter", "dump_options", "describe")
+
+    def __init__(
+        self,
+        response_class: type[Response] | None,
+        status_code: int | None,
+        return_annotation: Any,
+        dump_options: dict[str, Any],
+        describe: Callable[[], dict[str, Any]],
+    ) -> None:
+        if response_class is not None and issubclass(response_class, EventSourceResponse):
+            self.mode = "sse"
+        elif response_class is None:
+            self.mode = "jsonl"
+        else:
+            self.mode = "raw"
+        self.response_class = response_class
+        self.status_code = int(status_code) if status_code is not None else None
+        item = stream_item_type(return_annotation)
+        use_item = self.mode != "raw" and item is not None
+        if use_item and isinstance(item, type) and issubclass(item, ServerSentEvent):
+            use_item = False
+        self.adapter: Any = TypeAdapter(item) if use_item else None
+        self.dump_options = dump_options
+        self.describe = describe
+
+    def response(self, generator: Any, sub: Response | None, background: Any) -> Response:
+        """Wrap the endpoint's generator (not started yet) in a streaming response."""
+        status = self.status_code
+        if sub is not None and sub.status_code:
+            status = sub.status_code
+        kwargs: dict[str, Any] = {"background": background}
+        if status is not None:
+            kwargs["status_code"] = status
+        is_async = hasattr(generator, "__aiter__")
+        if self.mode == "raw":
+            assert self.response_class is not None
+            content = _yielding(generator) if is_async else generator
+            response = self.response_class(content=content, **kwargs)
+        elif self.mode == "jsonl":
+            if is_async:
+                body: Any = self._async_lines(generator)
+            else:
+                body = (self._item(item) + b"\n" for item in generator)
+            response = StreamingResponse(body, media_type="application/jsonl", **kwargs)
+        else:
+            items = generator if is_async else iterate_in_threadpool(generator)
+            response = StreamingResponse(with_keepalive(self._events(items)), media_type="text/event-stream", **kwargs)
+            response.raw_headers += [(b"cache-control", b"no-cache"), (b"x-accel-buffering", b"no")]
+        if sub is not None and sub.raw_headers:
+            response.raw_headers.extend(sub.raw_headers)
+        return response
+
+    async def _async_lines(self, generator: Any) -> AsyncIterator[bytes]:
+        async for item in generator:
+            yield self._item(item) + b"\n"
+            await asyncio.sleep(0)  # a checkpoint, so a disconnect can cancel a generator that never waits
+
+    async def _events(self, items: Any) -> AsyncIterator[bytes]:
+        async for item in items:
+            if isinstance(item, ServerSentEvent):
+                if item.raw_data is not None:
+                    data: str | None = item.raw_data
+                elif item.data is not None:
+                    if hasattr(item.data, "model_dump_json"):
+                        data = item.data.model_dump_json()
+                    else:
+                        data = json.dumps(_finite(jsonable_encoder(item.data)))
+                else:
+                    data = None
+                yield format_sse_event(
+                    data_str=data, event=item.event, id=item.id, retry=item.retry, comment=item.comment
+                )
+            else:
+                yield format_sse_event(data_str=self._item(item).decode("utf-8"))
+            await asyncio.sleep(0)
+
+    def _item(self, item: Any) -> bytes:
+        if self.adapter is None:
+            return json.dumps(_finite(jsonable_encoder(item))).encode("utf-8")
+        try:
+            value = self.adapter.validate_python(item, from_attributes=True)
+        except ValidationError as exc:
+            errors = [{**e, "loc": ("response", *e["loc"])} for e in exc.errors(include_url=False)]
+            raise ResponseValidationError(errors, body=item, endpoint_ctx=self.describe()) from None
+        return self.adapter.dump_json(value, **self.dump_options)  # type: ignore[no-any-return]
+
+
+async def _yielding(generator: Any) -> AsyncIterator[Any]:
+    async for chunk in generator:
+        yield chunk
+        await asyncio.sleep(0)

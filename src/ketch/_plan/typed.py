@@ -12,6 +12,7 @@ unannotated one named ``request``, ``websocket`` or ``ws``, gets the connection.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import keyword
@@ -21,21 +22,32 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ketch._plan import check_declared_length
+from ketch._plan import WebSocketPlan, check_declared_length
 from ketch._plan.dependencies import (
+    AppDependencies,
+    ExitStacks,
     Graph,
     Node,
+    OverrideVariants,
+    app_dependencies_of,
     build_graph,
     enter_generator,
     push_generator,
+    push_sync_generators,
 )
 from ketch._plan.extract import ParamsExtractor, read_body, read_form
-from ketch._plan.render import TypedRenderer, sub_response
+from ketch._plan.render import StreamRenderer, TypedRenderer, sub_response
 from ketch._plan.signature import return_annotation
 from ketch._plan.validate import UNSET, BodyValidator, ErrorList, FormValidator, ParamsValidator, Slot
 from ketch.background import BackgroundTasks
 from ketch.concurrency import run_in_threadpool
-from ketch.exceptions import ClientDisconnect, ImproperlyConfigured, RequestValidationError
+from ketch.encoders import jsonable_encoder
+from ketch.exceptions import (
+    ClientDisconnect,
+    ImproperlyConfigured,
+    RequestValidationError,
+    WebSocketRequestValidationError,
+)
 from ketch.params import Depends, SecurityScopes
 from ketch.requests import Request
 from ketch.responses import Response
@@ -43,6 +55,7 @@ from ketch.routing.convertors import compile_path
 from ketch.routing.matcher import PlanContext
 from ketch.routing.route import Route, WebSocketRoute
 from ketch.types import ASGIApp, Receive, Scope, Send
+from ketch.websockets import WebSocket
 
 __all__ = ["EndpointPlan", "TypedHTTPPlan", "TypedPlanner", "route_options"]
 
@@ -86,17 +99,34 @@ class TypedPlanner:
     def plan_http(self, route: Route, method: str, context: PlanContext) -> ASGIApp:
         options = route_options(route, context)
         path_params = list(compile_path(context.path)[2])
+        app_dependencies = app_dependencies_of(context.app)
 
         def build(overrides: Mapping[Any, Any] | None) -> EndpointPlan:
             graph = build_graph(route.endpoint, options["dependencies"], path_params, overrides)
-            return EndpointPlan(graph, options, context, self.strict_content_type)
+            return EndpointPlan(graph, options, context, self.strict_content_type, app_dependencies)
 
         return TypedHTTPPlan(build, context, method)
 
     def plan_websocket(self, route: WebSocketRoute, context: PlanContext) -> ASGIApp:
-        from ketch._plan import CorePlanner
+        options = route_options(route, context)
+        path_params = list(compile_path(context.path)[2])
+        app_dependencies = app_dependencies_of(context.app)
 
-        return CorePlanner().plan_websocket(route, context)
+        def build(overrides: Mapping[Any, Any] | None) -> EndpointPlan:
+            graph = build_graph(route.endpoint, options["dependencies"], path_params, overrides)
+            return EndpointPlan(graph, options, context, self.strict_content_type, app_dependencies, websocket=True)
+
+        variants = OverrideVariants(build, context.app)
+
+        async def call(websocket: WebSocket) -> None:
+            plan = variants.current()
+            if not plan.has_generators:
+                await plan.run_websocket(websocket, None)
+                return
+            async with AsyncExitStack() as request_stack, AsyncExitStack() as function_stack:
+                await plan.run_websocket(websocket, ExitStacks(request_stack, function_stack))
+
+        return WebSocketPlan(call, context, getattr(route.endpoint, "__qualname__", repr(route.endpoint)))
 
 
 # -- planning ------------------------------------------------------------------------------------------------------
@@ -123,7 +153,15 @@ def _should_embed(body: Sequence[Slot]) -> bool:
 class EndpointPlan:
     """What one route does per request, worked out at start-up (see the module docstring)."""
 
-    def __init__(self, graph: Graph, options: dict[str, Any], context: PlanContext, strict_default: bool) -> None:
+    def __init__(
+        self,
+        graph: Graph,
+        options: dict[str, Any],
+        context: PlanContext,
+        strict_default: bool,
+        app_dependencies: AppDependencies,
+        websocket: bool = False,
+    ) -> None:
         self.graph = graph
         self.nodes = graph.nodes
         endpoint = graph.endpoint
@@ -148,11 +186,31 @@ class EndpointPlan:
         kinds = {kind for node in graph.nodes for kind in node.signature.kinds}
         self.wants_response = "response" in kinds
         self.wants_background = "background" in kinds
-        self.has_generators = any(node.kind in ("gen", "asyncgen") for node in graph.dependencies)
-        self.renderer = _renderer(endpoint.call, options, self.describe)
-        self.endpoint_async = endpoint.kind == "async"
-        if endpoint.kind in ("gen", "asyncgen"):
-            raise ImproperlyConfigured("Streaming by yield from the endpoint is not supported yet")
+        self.has_generators = any(
+            node.kind in ("gen", "asyncgen") and node.scope != "app" for node in graph.dependencies
+        )
+        self.app_dependencies = app_dependencies
+        for node in graph.dependencies:
+            if node.scope == "app":
+                app_dependencies.register(node, graph.nodes)
+        self._semaphores: dict[int, asyncio.Semaphore] = {}
+        if websocket and body_slots:
+            raise ImproperlyConfigured(f"The WebSocket endpoint for {context.path!r} cannot read a request body")
+        self.streams = not websocket and endpoint.kind in ("gen", "asyncgen")
+        self.renderer = _renderer(endpoint.call, options, self.describe, self.streams)
+        # What the endpoint's return value becomes: a response's content, or nothing for a WebSocket.
+        self.prepare: Callable[[Any], Any] = _ignore if websocket else self.renderer.prepare
+        self.stream_renderer = (
+            StreamRenderer(
+                options.get("response_class"),
+                options.get("status_code"),
+                return_annotation(endpoint.call),
+                _dump_options(options),
+                self.describe,
+            )
+            if self.streams
+            else None
+        )
         self.steps = _steps(graph)
 
     def _slots(self) -> tuple[list[Slot], list[Slot]]:
@@ -192,7 +250,7 @@ class EndpointPlan:
 
     # -- per request -------------------------------------------------------------------------------------------
 
-    async def run(self, request: Request, stacks: _Stacks | None) -> Response:
+    async def run(self, request: Request, stacks: ExitStacks | None) -> Response:
         values: dict[str, Any] = {}
         errors: ErrorList = []
         data: Any = None
@@ -231,7 +289,30 @@ class EndpointPlan:
         content = await self._run_steps(values, specials, results, failed, stacks)
         if errors:
             raise RequestValidationError(self._ordered(errors), body=_exception_body(body, raw))
+        if self.stream_renderer is not None:
+            return self.stream_renderer.response(content, sub, background)
         return self.renderer.finish(content, sub, background)
+
+    async def run_websocket(self, websocket: WebSocket, stacks: ExitStacks | None) -> None:
+        """Validate the WebSocket's parameters, run the dependencies, call the endpoint (with the connection)."""
+        values: dict[str, Any] = {}
+        errors: ErrorList = []
+        data: Any = None
+        if self.extractor is not None:
+            assert self.params is not None
+            data = self.extractor.extract(websocket)
+            values, errors = self.params.validate(data)
+        specials = {"websocket": websocket, "connection": websocket}
+        results: list[Any] = [None] * len(self.nodes)
+        failed = None
+        if errors:
+            failed = self._failed(errors)
+            if self.multi_node:
+                values = {**values, **await self._recover(failed, data, UNSET)}
+        await self._run_steps(values, specials, results, failed, stacks)
+        if errors:
+            detail = jsonable_encoder(self._ordered(errors))
+            raise WebSocketRequestValidationError(detail, endpoint_ctx=self.describe())
 
     async def _recover(self, failed: list[bool], data: Any, body: Any) -> dict[str, Any]:
         """The values of the nodes that still run when others failed (one model cannot give partial results)."""
@@ -282,31 +363,48 @@ class EndpointPlan:
         specials: dict[str, Any],
         results: list[Any],
         failed: list[bool] | None,
-        stacks: _Stacks | None,
+        stacks: ExitStacks | None,
     ) -> Any:
         content: Any = None
         endpoint = self.graph.endpoint
-        for is_async, nodes in self.steps:
-            if is_async:
-                node = nodes[0]
-                if failed is not None and (failed[node.index] or node is endpoint):
-                    continue
-                if node is endpoint:
-                    content = await self._call_endpoint_async(node, values, specials, results)
-                else:
-                    results[node.index] = await self._call_async(node, values, specials, results, stacks)
+        for mode, nodes in self.steps:
+            if mode == "sync":
+                gens: list[Any] = []
+                try:
+                    value = await run_in_threadpool(self._run_sync, nodes, values, specials, results, failed, gens)
+                    if nodes[-1] is endpoint:
+                        content = value
+                finally:
+                    if gens:
+                        assert stacks is not None
+                        for scope in ("request", "function"):
+                            started = [generator for node, generator in gens if (node.scope or "request") == scope]
+                            if started:
+                                push_sync_generators(stacks.for_scope(scope), started)
                 continue
-            gens: list[Any] = []
-            try:
-                value = await run_in_threadpool(self._run_sync, nodes, values, specials, results, failed, gens)
-                if nodes[-1] is endpoint:
-                    content = value
-            finally:
-                if gens:
-                    assert stacks is not None
-                    for node, generator in gens:
-                        push_generator(stacks.for_scope(node.scope), generator, False)
+            node = nodes[0]
+            if failed is not None and (failed[node.index] or node is endpoint):
+                continue
+            if mode == "stream":
+                # Calling a generator function only creates the generator: no thread needed, it runs as it streams.
+                content = node.call(**(values if self.direct else _kwargs(node, values, specials, results)))
+            elif node is endpoint:
+                content = await self._call_endpoint_async(node, values, specials, results)
+            elif mode == "app":
+                results[node.index] = await self.app_dependencies.resolve(node, self.nodes)
+            elif mode == "limited":
+                async with self._semaphore(node):
+                    results[node.index] = await self._call_async(node, values, specials, results, stacks)
+            else:
+                results[node.index] = await self._call_async(node, values, specials, results, stacks)
         return content
+
+    def _semaphore(self, node: Node) -> asyncio.Semaphore:
+        semaphore = self._semaphores.get(node.index)
+        if semaphore is None:
+            assert node.max_concurrency is not None
+            semaphore = self._semaphores[node.index] = asyncio.Semaphore(node.max_concurrency)
+        return semaphore
 
     async def _call_endpoint_async(
         self, node: Node, values: dict[str, Any], specials: dict[str, Any], results: list[Any]
@@ -315,10 +413,15 @@ class EndpointPlan:
             result = await node.call(**values)
         else:
             result = await node.call(**_kwargs(node, values, specials, results))
-        return self.renderer.prepare(result)
+        return self.prepare(result)
 
     async def _call_async(
-        self, node: Node, values: dict[str, Any], specials: dict[str, Any], results: list[Any], stacks: _Stacks | None
+        self,
+        node: Node,
+        values: dict[str, Any],
+        specials: dict[str, Any],
+        results: list[Any],
+        stacks: ExitStacks | None,
     ) -> Any:
         kwargs = _kwargs(node, values, specials, results)
         if node.kind == "asyncgen":
@@ -330,7 +433,16 @@ class EndpointPlan:
                 raise RuntimeError("generator didn't yield") from None
             push_generator(stacks.for_scope(node.scope), generator, True)
             return value
-        return await node.call(**kwargs)
+        if node.kind == "async":
+            return await node.call(**kwargs)
+        # A sync callable that runs alone (it has a concurrency limit).
+        if node.kind == "gen":
+            assert stacks is not None
+            generator = node.call(**kwargs)
+            value = await run_in_threadpool(enter_generator, generator)
+            push_generator(stacks.for_scope(node.scope), generator, False)
+            return value
+        return await run_in_threadpool(node.call, **kwargs)
 
     def _run_sync(
         self,
@@ -348,7 +460,7 @@ class EndpointPlan:
                 continue
             if node is endpoint:
                 kwargs = values if self.direct else _kwargs(node, values, specials, results)
-                return self.renderer.prepare(node.call(**kwargs))
+                return self.prepare(node.call(**kwargs))
             kwargs = _kwargs(node, values, specials, results)
             if node.kind == "gen":
                 generator = node.call(**kwargs)
@@ -373,15 +485,25 @@ def _kwargs(node: Node, values: dict[str, Any], specials: dict[str, Any], result
     return kwargs
 
 
-def _steps(graph: Graph) -> list[tuple[bool, list[Node]]]:
-    """Group the nodes into steps: each async node alone, consecutive sync nodes together (one thread hop)."""
-    steps: list[tuple[bool, list[Node]]] = []
+def _steps(graph: Graph) -> list[tuple[str, list[Node]]]:
+    """Group the nodes into steps: consecutive sync callables together ("sync": one thread hop), every other
+    node alone: "async" (awaited on the loop), "app" (an app-lifetime value), "limited" (behind a semaphore)."""
+    steps: list[tuple[str, list[Node]]] = []
     for node in graph.nodes:
-        is_async = node.kind in ("async", "asyncgen")
-        if not is_async and steps and not steps[-1][0]:
+        if node is graph.endpoint and node.kind in ("gen", "asyncgen"):
+            mode = "stream"
+        elif node.scope == "app":
+            mode = "app"
+        elif node.max_concurrency is not None:
+            mode = "limited"
+        elif node.kind in ("async", "asyncgen"):
+            mode = "async"
+        else:
+            mode = "sync"
+        if mode == "sync" and steps and steps[-1][0] == "sync":
             steps[-1][1].append(node)
         else:
-            steps.append((is_async, [node]))
+            steps.append((mode, [node]))
     return steps
 
 
@@ -396,14 +518,8 @@ def _exception_body(body: Any, raw: Any) -> Any:
     return body
 
 
-def _renderer(endpoint: Callable[..., Any], options: dict[str, Any], describe: Callable[[], Any]) -> TypedRenderer:
-    if "response_model" in options:
-        model = options["response_model"]
-    else:
-        model = return_annotation(endpoint)
-        if isinstance(model, type) and issubclass(model, Response):
-            model = None
-    dump_options = {
+def _dump_options(options: dict[str, Any]) -> dict[str, Any]:
+    return {
         "include": options.get("response_model_include"),
         "exclude": options.get("response_model_exclude"),
         "by_alias": options.get("response_model_by_alias", True),
@@ -411,33 +527,30 @@ def _renderer(endpoint: Callable[..., Any], options: dict[str, Any], describe: C
         "exclude_defaults": options.get("response_model_exclude_defaults", False),
         "exclude_none": options.get("response_model_exclude_none", False),
     }
-    explicit = "response_model" in options
+
+
+def _renderer(
+    endpoint: Callable[..., Any], options: dict[str, Any], describe: Callable[[], Any], streams: bool
+) -> TypedRenderer:
+    if "response_model" in options:
+        model = options["response_model"]
+    elif streams:
+        model = None  # a generator's annotation names its items (see StreamRenderer)
+    else:
+        model = return_annotation(endpoint)
+        if isinstance(model, type) and issubclass(model, Response):
+            model = None
+    status_code, response_class = options.get("status_code"), options.get("response_class")
     try:
-        return TypedRenderer(
-            options.get("status_code"), options.get("response_class"), model or None, dump_options, describe
-        )
+        return TypedRenderer(status_code, response_class, model or None, _dump_options(options), describe)
     except Exception as exc:
-        if explicit:
+        if "response_model" in options:
             raise ImproperlyConfigured(f"Invalid response_model {model!r}: {exc}") from exc
         # An inferred model pydantic cannot handle (``-> Response | dict``): serialise without one.
-        return TypedRenderer(options.get("status_code"), options.get("response_class"), None, dump_options, describe)
+        return TypedRenderer(status_code, response_class, None, _dump_options(options), describe)
 
 
 # -- the ASGI side -------------------------------------------------------------------------------------------------
-
-
-class _Stacks:
-    """The exit stacks of one request: ``request`` closes after the response is sent, ``function`` right after
-    the endpoint returns."""
-
-    __slots__ = ("request", "function")
-
-    def __init__(self, request: AsyncExitStack, function: AsyncExitStack) -> None:
-        self.request = request
-        self.function = function
-
-    def for_scope(self, scope: str | None) -> AsyncExitStack:
-        return self.function if scope == "function" else self.request
 
 
 class TypedHTTPPlan:
@@ -448,66 +561,49 @@ class TypedHTTPPlan:
     also when the endpoint raises, and after a streamed response has ended.
     """
 
-    __slots__ = ("build", "plan", "limits", "handlers", "body_limit", "app", "variants")
+    __slots__ = ("variants", "limits", "handlers", "body_limit")
 
     def __init__(
         self, build: Callable[[Mapping[Any, Any] | None], EndpointPlan], context: PlanContext, method: str
     ) -> None:
-        self.build = build
-        self.plan = build(None)
-        self.app = context.app
-        self.variants: dict[Any, EndpointPlan] = {}
+        self.variants = OverrideVariants(build, context.app)
         self.limits = context.limits
         self.handlers = context.handlers
         # Methods that carry bodies are checked against Content-Length before anything runs.
         self.body_limit = None if method in _BODYLESS_METHODS else self.limits.max_body_size
 
-    def _current(self) -> EndpointPlan:
-        if len(self.plan.nodes) == 1:
-            return self.plan  # PERF: no dependencies, nothing to override
-        overrides = getattr(self.app, "dependency_overrides", None)
-        if not overrides:
-            return self.plan
-        try:
-            key: Any = frozenset(overrides.items())
-        except TypeError:
-            return self.build(dict(overrides))
-        plan = self.variants.get(key)
-        if plan is None:
-            if len(self.variants) >= 64:
-                self.variants.clear()
-            plan = self.variants[key] = self.build(dict(overrides))
-        return plan
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        plan = self._current()
+        plan = self.variants.current()
         if plan.has_generators:
             await self._with_stacks(plan, scope, receive, send)
             return
         request = Request(scope, receive, self.limits)
+        if not plan.reads_form:
+            await self._serve(plan, request, scope, receive, send)
+            return
+        try:
+            await self._serve(plan, request, scope, receive, send)
+        finally:
+            await request.close()  # uploaded files live until the response (and its background tasks) is done
+
+    async def _serve(self, plan: EndpointPlan, request: Request, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             if self.body_limit is not None:
                 check_declared_length(scope, self.body_limit)
             response = await plan.run(request, None)
         except ClientDisconnect:
-            await _close_form(plan, request)
             return  # nobody is listening: nothing to send, nothing to log
         except Exception as exc:
             response = await self.handlers.response_for(request, exc)
-        if not plan.reads_form:
-            await response(scope, receive, send)
-            return
-        try:
-            await response(scope, receive, send)
-        finally:
-            await request.close()  # uploaded files live until the response (and its background tasks) is done
+        await response(scope, receive, send)
 
     async def _with_stacks(self, plan: EndpointPlan, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive, self.limits)
         try:
             await self._run_with_stacks(plan, request, scope, receive, send)
         finally:
-            await _close_form(plan, request)
+            if plan.reads_form:
+                await request.close()
 
     async def _run_with_stacks(
         self, plan: EndpointPlan, request: Request, scope: Scope, receive: Receive, send: Send
@@ -519,7 +615,7 @@ class TypedHTTPPlan:
             async with AsyncExitStack() as request_stack:
                 response: Response | None = None
                 async with AsyncExitStack() as function_stack:
-                    response = await plan.run(request, _Stacks(request_stack, function_stack))
+                    response = await plan.run(request, ExitStacks(request_stack, function_stack))
                 if response is None:
                     raise RuntimeError("A dependency with yield swallowed an exception: there is no response to send")
                 started = True
@@ -533,6 +629,5 @@ class TypedHTTPPlan:
             await error_response(scope, receive, send)
 
 
-async def _close_form(plan: EndpointPlan, request: Request) -> None:
-    if plan.reads_form:
-        await request.close()
+def _ignore(result: Any) -> None:
+    return None

@@ -46,7 +46,7 @@ __all__ = [
 UNSET: Any = PydanticUndefined
 ErrorList = list[tuple[int, dict[str, Any]]]  # (node index, FastAPI-shaped error), node 0 when there is one node
 
-_CONFIG = ConfigDict(arbitrary_types_allowed=True)
+_CONFIG = ConfigDict(arbitrary_types_allowed=True, protected_namespaces=())
 
 
 class Slot:

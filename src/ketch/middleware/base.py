@@ -28,16 +28,30 @@ class StreamedResponse(Response):
 
     sized_body = False
 
-    def __init__(self, status_code: int, raw_headers: list[tuple[bytes, bytes]], body: AsyncIterator[bytes]) -> None:
+    def __init__(
+        self,
+        status_code: int,
+        raw_headers: list[tuple[bytes, bytes]],
+        body: AsyncIterator[bytes],
+        is_complete: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.status_code = status_code
         self.raw_headers = raw_headers
         self.background = None
         self.body = b""
         self.body_iterator = body
+        self._app_body = body
+        self._is_complete = is_complete
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        # The app's own "last chunk" flag is passed on, so a one-message body stays one message (GZip's
+        # minimum_size and Content-Length still apply outside); a middleware that swapped the iterator streams.
+        untouched = self.body_iterator is self._app_body
         async for chunk in self.body_iterator:
+            if untouched and self._is_complete():
+                await send({"type": "http.response.body", "body": chunk, "more_body": False})
+                return
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
@@ -112,7 +126,7 @@ class FunctionMiddleware:
                         if complete:
                             return
 
-            return StreamedResponse(first["status"], list(first.get("headers", [])), body())
+            return StreamedResponse(first["status"], list(first.get("headers", [])), body(), lambda: complete)
 
         try:
             response = await self.dispatch(request, call_next)

@@ -56,7 +56,10 @@ class FloatConvertor(Convertor):
     regex = r"[0-9]+(?:\.[0-9]+)?"
 
     def convert(self, value: str) -> float:
-        return float(value)
+        number = float(value)
+        if math.isinf(number):
+            raise ValueError("Out of range")  # 400 digits of "9" overflow to inf: no match, not an inf param
+        return number
 
     def to_string(self, value: Any) -> str:
         value = float(value)

@@ -121,10 +121,15 @@ class CompiledRouter:
             if not candidate.handlers:
                 continue
             m = candidate.regex.match(path)
-            if m is not None:
-                if not found:
-                    params = {k: candidate.convertors[k].convert(v) for k, v in m.groupdict().items()}
-                found.append(candidate)
+            if m is None:
+                continue
+            try:
+                converted = {k: candidate.convertors[k].convert(v) for k, v in m.groupdict().items()}
+            except ValueError:
+                continue  # as in dispatch: a value its convertor refuses (a 5000-digit int) is no match
+            if not found:
+                params = converted
+            found.append(candidate)
         return (found[0] if found else None), params, found
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -182,9 +187,6 @@ class CompiledRouter:
             await self._method_not_allowed(partial, scope, receive, send)
             return
         for mount in self.mounts:
-            if path == mount.path and is_http and self.redirect_slashes:
-                await self._redirect(path + "/", scope, receive, send)  # "/static" -> "/static/", as Starlette
-                return
             if not mount.path or path == mount.path or path.startswith(mount.path + "/"):
                 child = dict(scope)
                 child["app_root_path"] = scope.get("app_root_path", scope.get("root_path", ""))
@@ -269,13 +271,14 @@ def compile_router(
             entry.middleware = _scoped_middleware(walked, include_root_middleware)
         middleware = _scoped_middleware(walked, include_root_middleware)
         if isinstance(route, WebSocketRoute):
-            entry.websocket = _wrap(planner.plan_websocket(route, context), middleware)
+            entry.websocket = _wrap(_planner_for(route, planner).plan_websocket(route, context), middleware)
             continue
         assert isinstance(route, Route)
         for method in sorted(route.methods):
             if method in entry.handlers:
                 continue  # the first registration for a path and method wins, as in every peer
-            handler = _wrap(planner.plan_http(route, "GET" if method == "HEAD" else method, context), middleware)
+            route_planner = _planner_for(route, planner)
+            handler = _wrap(route_planner.plan_http(route, "GET" if method == "HEAD" else method, context), middleware)
             entry.handlers[method] = _drop_body(handler) if method == "HEAD" else handler
             entry.routes[method] = route
     for entry in by_key.values():
@@ -283,6 +286,12 @@ def compile_router(
             entry.handlers["OPTIONS"] = _wrap(_options_responder(entry), entry.middleware)
         entry.allow = ", ".join(sorted(entry.handlers))
     return CompiledRouter(static, static_ws, dynamic, mounts, make_handlers([*app_handlers]), redirect_slashes)
+
+
+def _planner_for(route: Route | WebSocketRoute, default: Planner) -> Planner:
+    """A route may name its own planner (``options["planner"]``): how a face plans the routes it registers."""
+    planner: Planner | None = route.options.get("planner")
+    return planner if planner is not None else default
 
 
 def _path_regex(path: str) -> tuple[Any, dict[str, Convertor]]:

@@ -55,16 +55,29 @@ class RouteOptions(TypedDict, total=False):
     generate_unique_id_function: Callable[..., str]
 
 
-@dataclass(frozen=True)
 class Middleware:
-    """A middleware class and the arguments to build it with, applied once at start-up."""
+    """A middleware class and the arguments to build it with: ``Middleware(CORSMiddleware, allow_origins=[...])``.
 
-    cls: Callable[..., ASGIApp]
-    args: tuple[Any, ...] = ()
-    kwargs: dict[str, Any] = field(default_factory=dict)
+    Built once at start-up as ``cls(app, *args, **kwargs)``. Unpacks as ``cls, args, kwargs`` like Starlette's.
+    """
+
+    __slots__ = ("cls", "args", "kwargs")
+
+    def __init__(self, cls: Callable[..., ASGIApp], *args: Any, **kwargs: Any) -> None:
+        self.cls = cls
+        self.args = args
+        self.kwargs = kwargs
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.cls, self.args, self.kwargs))
 
     def build(self, app: ASGIApp) -> ASGIApp:
         return self.cls(app, *self.args, **self.kwargs)
+
+    def __repr__(self) -> str:
+        name = getattr(self.cls, "__name__", repr(self.cls))
+        arguments = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
+        return f"Middleware({', '.join([name, *arguments])})"
 
 
 @dataclass
@@ -225,7 +238,7 @@ class Router:
 
     def add_middleware(self, cls: Callable[..., ASGIApp], *args: Any, **kwargs: Any) -> None:
         """Wrap this router's routes in ``cls(app, *args, **kwargs)`` (the last added runs first)."""
-        self.user_middleware.insert(0, Middleware(cls, args, kwargs))
+        self.user_middleware.insert(0, Middleware(cls, *args, **kwargs))
         self._changed()
 
     def middleware(self, kind: str) -> Callable[[_F], _F]:

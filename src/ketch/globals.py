@@ -1,0 +1,142 @@
+"""The classic face's context-locals: ``request``, ``session``, ``g`` and ``current_app``.
+
+Each is a proxy over a context variable that ``ctx.py`` sets while a classic route runs (or inside
+``app.app_context()`` / ``app.test_request_context()``). Context variables follow asyncio tasks and are copied into
+the thread pool, so two concurrent requests never see each other's objects. Core modules never read these, and a
+typed route never sets them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ketch.ctx import AppContext, AppGlobals, RequestContext
+    from ketch.sessions import SessionMixin
+    from ketch.wrappers import Request
+
+__all__ = [
+    "ContextProxy",
+    "app_ctx",
+    "current_app",
+    "g",
+    "request",
+    "request_ctx",
+    "session",
+]
+
+_NO_APP = (
+    "Working outside of application context.\n\nThis typically means that you attempted to use functionality "
+    "that needed the current application. To solve this, set up an application context with app.app_context()."
+)
+_NO_REQUEST = (
+    "Working outside of request context.\n\nThis typically means that you attempted to use functionality that "
+    "needed an active HTTP request. Use app.test_request_context() in tests."
+)
+
+_cv_app: ContextVar[AppContext] = ContextVar("ketch.app_ctx")
+_cv_request: ContextVar[RequestContext] = ContextVar("ketch.request_ctx")
+
+
+class ContextProxy:
+    """Forwards every operation to the object ``lookup()`` returns now; ``RuntimeError`` when there is none."""
+
+    __slots__ = ("_lookup", "__wrapped__")
+
+    def __init__(self, lookup: Callable[[], Any]) -> None:
+        object.__setattr__(self, "_lookup", lookup)
+
+    def _get_current_object(self) -> Any:
+        """The object the proxy points at right now (pass this to another thread, not the proxy)."""
+        return self._lookup()
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        try:
+            return type(self._lookup())
+        except RuntimeError:
+            return ContextProxy
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._lookup(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._lookup(), name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(self._lookup(), name)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._lookup()[key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._lookup()[key] = value
+
+    def __delitem__(self, key: Any) -> None:
+        del self._lookup()[key]
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self._lookup()
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._lookup())
+
+    def __len__(self) -> int:
+        return len(self._lookup())
+
+    def __bool__(self) -> bool:
+        try:
+            return bool(self._lookup())
+        except RuntimeError:
+            return False
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._lookup()(*args, **kwargs)
+
+    def __eq__(self, other: object) -> bool:
+        return bool(self._lookup() == other)
+
+    def __ne__(self, other: object) -> bool:
+        return bool(self._lookup() != other)
+
+    def __hash__(self) -> int:
+        return hash(self._lookup())
+
+    def __str__(self) -> str:
+        return str(self._lookup())
+
+    def __repr__(self) -> str:
+        try:
+            return repr(self._lookup())
+        except RuntimeError:
+            return "<ContextProxy unbound>"
+
+    def __dir__(self) -> list[str]:
+        try:
+            return dir(self._lookup())
+        except RuntimeError:
+            return []
+
+
+def _app_ctx() -> AppContext:
+    try:
+        return _cv_app.get()
+    except LookupError:
+        raise RuntimeError(_NO_APP) from None
+
+
+def _request_ctx() -> RequestContext:
+    try:
+        return _cv_request.get()
+    except LookupError:
+        raise RuntimeError(_NO_REQUEST) from None
+
+
+app_ctx: AppContext = ContextProxy(_app_ctx)  # type: ignore[assignment]
+current_app: Any = ContextProxy(lambda: _app_ctx().app)
+g: AppGlobals = ContextProxy(lambda: _app_ctx().g)  # type: ignore[assignment]
+request_ctx: RequestContext = ContextProxy(_request_ctx)  # type: ignore[assignment]
+request: Request = ContextProxy(lambda: _request_ctx().request)  # type: ignore[assignment]
+session: SessionMixin = ContextProxy(lambda: _request_ctx().session)  # type: ignore[assignment]
