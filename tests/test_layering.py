@@ -44,6 +44,7 @@ LEVELS: dict[str, int] = {
     "lifespan": 3,
     "staticfiles": 3,
     "sessions": 3,
+    "signals": 3,
     "templating": 3,
     "views": 3,
     "wsgi": 3,
@@ -51,6 +52,7 @@ LEVELS: dict[str, int] = {
     "openapi/*": 3,
     # 4: the classic face
     "ctx": 4,
+    "csrf": 4,
     "globals": 4,
     "helpers": 4,
     "blueprints": 4,
@@ -58,6 +60,7 @@ LEVELS: dict[str, int] = {
     "wrappers": 4,  # the classic face's Flask-shaped request/response wrappers
     # 5: the top
     "app": 5,
+    "_classic_app": 5,  # the Flask-style methods Ketch inherits
     "testclient": 5,
     "cli": 5,
     "compat/*": 5,

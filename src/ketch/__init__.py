@@ -3,8 +3,19 @@
 from ketch.app import Ketch
 from ketch.background import BackgroundTask, BackgroundTasks
 from ketch.datastructures import URL, FormData, Headers, MutableHeaders, QueryParams, State, UploadFile
-from ketch.exceptions import ClientDisconnect, HTTPException, ImproperlyConfigured, RequestTooLarge, WebSocketException
+from ketch.encoders import jsonable_encoder
+from ketch.exceptions import (
+    ClientDisconnect,
+    HTTPException,
+    ImproperlyConfigured,
+    RequestTooLarge,
+    RequestValidationError,
+    ResponseValidationError,
+    WebSocketException,
+    WebSocketRequestValidationError,
+)
 from ketch.limits import Limits
+from ketch.params import Body, Cookie, Depends, File, Form, Header, Path, Query, Security, SecurityScopes
 from ketch.requests import Request
 from ketch.responses import (
     FileResponse,
@@ -16,6 +27,7 @@ from ketch.responses import (
     StreamingResponse,
 )
 from ketch.routing import Middleware, Mount, Route, Router, WebSocketRoute
+from ketch.sse import EventSourceResponse, ServerSentEvent
 from ketch.staticfiles import StaticFiles
 from ketch.websockets import WebSocket, WebSocketDisconnect
 
@@ -25,11 +37,18 @@ __all__ = [
     "URL",
     "BackgroundTask",
     "BackgroundTasks",
+    "Body",
     "ClientDisconnect",
+    "Cookie",
+    "Depends",
+    "EventSourceResponse",
+    "File",
     "FileResponse",
+    "Form",
     "FormData",
     "HTMLResponse",
     "HTTPException",
+    "Header",
     "Headers",
     "ImproperlyConfigured",
     "JSONResponse",
@@ -38,14 +57,21 @@ __all__ = [
     "Middleware",
     "Mount",
     "MutableHeaders",
+    "Path",
     "PlainTextResponse",
+    "Query",
     "QueryParams",
     "RedirectResponse",
     "Request",
     "RequestTooLarge",
+    "RequestValidationError",
     "Response",
+    "ResponseValidationError",
     "Route",
     "Router",
+    "Security",
+    "SecurityScopes",
+    "ServerSentEvent",
     "State",
     "StaticFiles",
     "StreamingResponse",
@@ -53,7 +79,9 @@ __all__ = [
     "WebSocket",
     "WebSocketDisconnect",
     "WebSocketException",
+    "WebSocketRequestValidationError",
     "WebSocketRoute",
+    "jsonable_encoder",
 ]
 
 for _name in __all__:

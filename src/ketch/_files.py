@@ -27,7 +27,7 @@ from urllib.parse import quote
 from ketch.background import BackgroundTask, run_background
 from ketch.concurrency import run_in_threadpool
 from ketch.datastructures import Headers, MutableHeaders
-from ketch.responses import Response
+from ketch.responses import RESPONSE_STARTED, Response
 from ketch.types import Message, Receive, Scope, Send
 
 __all__ = ["FileResponse", "content_disposition", "parse_range", "precondition_status", "stat_headers"]
@@ -282,6 +282,7 @@ class FileResponse(Response):
         method = (self.method or scope.get("method") or "GET").upper()
         status, body = self._plan(Headers(scope=scope), headers, method, stat_result.st_size)
         start: Message = {"type": "http.response.start", "status": status, "headers": headers.raw}
+        scope[RESPONSE_STARTED] = True  # from here on, an error cannot become a 500 any more
         if body is None:
             await send(start)
             await send({"type": "http.response.body", "body": b"", "more_body": False})

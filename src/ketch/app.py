@@ -6,8 +6,9 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from ketch._plan.typed import TypedPlanner
+from ketch._classic_app import ClassicApp
 from ketch._plan.dependencies import AppDependencies
+from ketch._plan.typed import TypedPlanner
 from ketch.concurrency import configure_thread_pool
 from ketch.datastructures import State
 from ketch.exception_handlers import ExceptionHandlers, default_handlers
@@ -22,13 +23,15 @@ from ketch.types import ASGIApp, Receive, Scope, Send
 __all__ = ["Ketch"]
 
 
-class Ketch(Router):
+class Ketch(ClassicApp, Router):
     """A ketch application: an ASGI 3 app for HTTP, WebSocket and lifespan.
 
     Routes, middleware and handlers are recorded as they are registered; at start-up (lifespan, or the first
     request when the server sends no lifespan) every route is planned and the middleware stack is built, once.
 
     Args:
+        import_name: the app's module (``Ketch(__name__)``, as in Flask): turns on Flask's defaults (HTML error
+            pages for unmatched URLs, strict slashes, a ``/static`` folder, an instance folder).
         debug: show tracebacks in 500 responses, to loopback clients only. Never on in production.
         routes: routes to start with.
         middleware: app-wide middleware, outermost first.
@@ -49,6 +52,7 @@ class Ketch(Router):
 
     def __init__(
         self,
+        import_name: str | None = None,
         *,
         debug: bool = False,
         routes: Sequence[BaseRoute] | None = None,
@@ -89,7 +93,10 @@ class Ketch(Router):
         self.started = False
         self._router: CompiledRouter | None = None
         self._stack: ASGIApp | None = None
+        self._direct: ASGIApp | None = None
+        self._errors: ServerErrorMiddleware | None = None
         self._on_change = self._invalidate
+        self._init_classic(import_name)
 
     # -- start-up ----------------------------------------------------------------------------------------------
 
@@ -124,7 +131,11 @@ class Ketch(Router):
         app: ASGIApp = self._router
         for spec in reversed(self.user_middleware):
             app = spec.build(app)
-        self._stack = ServerErrorMiddleware(app, handler=server_error_handler, debug=self.debug)
+        self._errors = ServerErrorMiddleware(app, handler=server_error_handler, debug=self.debug)
+        # PERF: with no app-wide middleware, HTTP requests go straight to the router and the error layer is a
+        # try/except in __call__ (every ketch response records its start in the scope, so nothing wraps send).
+        self._direct = None if self.user_middleware else self._router
+        self._stack = self._errors
         self.started = True
 
     # -- the ASGI entry point ----------------------------------------------------------------------------------
@@ -152,6 +163,15 @@ class Ketch(Router):
             self.prepare()
             stack = self._stack
             assert stack is not None
+        direct = self._direct
+        if direct is not None and scope["type"] == "http":
+            try:
+                await direct(scope, receive, send)
+            except Exception as exc:
+                errors = self._errors
+                assert errors is not None
+                await errors.handle(exc, scope, receive, send)
+            return
         await stack(scope, receive, send)
 
     # -- hooks ---------------------------------------------------------------------------------------------------

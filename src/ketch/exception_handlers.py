@@ -34,7 +34,7 @@ ExceptionHandler: TypeAlias = Callable[[Any, Any], Any]
 _EMPTY_BODY = frozenset({204, 304}) | frozenset(range(100, 200))
 
 
-def http_exception_handler(request: HTTPConnection, exc: HTTPException) -> Response:
+async def http_exception_handler(request: HTTPConnection, exc: HTTPException) -> Response:
     """``{"detail": ...}`` as JSON with the exception's status and headers (no body for 1xx, 204, 304)."""
     if exc.status_code in _EMPTY_BODY:
         return Response(status_code=exc.status_code, headers=exc.headers)
@@ -47,7 +47,7 @@ async def websocket_exception_handler(websocket: Any, exc: WebSocketException) -
         await websocket.close(code=exc.code, reason=exc.reason)
 
 
-def request_validation_exception_handler(request: HTTPConnection, exc: RequestValidationError) -> Response:
+async def request_validation_exception_handler(request: HTTPConnection, exc: RequestValidationError) -> Response:
     """422 with ``{"detail": [errors]}``, byte for byte what FastAPI sends."""
     return Response(encode_json({"detail": exc.errors()}), status_code=422, media_type="application/json")
 

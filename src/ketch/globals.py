@@ -9,8 +9,10 @@ typed route never sets them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
+
+from ketch.ctx import current_app_context as _app_ctx
+from ketch.ctx import current_request_context as _request_ctx
 
 if TYPE_CHECKING:
     from ketch.ctx import AppContext, AppGlobals, RequestContext
@@ -26,18 +28,6 @@ __all__ = [
     "request_ctx",
     "session",
 ]
-
-_NO_APP = (
-    "Working outside of application context.\n\nThis typically means that you attempted to use functionality "
-    "that needed the current application. To solve this, set up an application context with app.app_context()."
-)
-_NO_REQUEST = (
-    "Working outside of request context.\n\nThis typically means that you attempted to use functionality that "
-    "needed an active HTTP request. Use app.test_request_context() in tests."
-)
-
-_cv_app: ContextVar[AppContext] = ContextVar("ketch.app_ctx")
-_cv_request: ContextVar[RequestContext] = ContextVar("ketch.request_ctx")
 
 
 class ContextProxy:
@@ -118,20 +108,6 @@ class ContextProxy:
             return dir(self._lookup())
         except RuntimeError:
             return []
-
-
-def _app_ctx() -> AppContext:
-    try:
-        return _cv_app.get()
-    except LookupError:
-        raise RuntimeError(_NO_APP) from None
-
-
-def _request_ctx() -> RequestContext:
-    try:
-        return _cv_request.get()
-    except LookupError:
-        raise RuntimeError(_NO_REQUEST) from None
 
 
 app_ctx: AppContext = ContextProxy(_app_ctx)  # type: ignore[assignment]

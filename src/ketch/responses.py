@@ -18,6 +18,7 @@ from ketch.json import dumps
 from ketch.types import Receive, Scope, Send
 
 __all__ = [
+    "RESPONSE_STARTED",
     "FileResponse",
     "HTMLResponse",
     "JSONResponse",
@@ -30,6 +31,13 @@ __all__ = [
 _COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _COOKIE_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f;]")
 _NO_BODY_STATUSES = frozenset({204, 304}) | frozenset(range(100, 200))
+# PERF: Content-Length values of small bodies, encoded once.
+_CACHED_LENGTHS = 4096
+_LENGTHS = [str(size).encode() for size in range(_CACHED_LENGTHS)]
+
+# Set in the scope once a response has started, by every ketch response (and by the wrappers around apps that
+# are not ketch's), so the error layer can tell whether a 500 can still be sent without wrapping ``send``.
+RESPONSE_STARTED = "ketch.response_started"
 
 
 class Response:
@@ -47,6 +55,14 @@ class Response:
     charset = "utf-8"
     # Whether the body is known up front, so Content-Length can be set (False for streams).
     sized_body = True
+    # PERF: the Content-Type header of the class's own media type, encoded once per class.
+    _content_type_header: tuple[bytes, bytes] | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._content_type_header = (
+            (b"content-type", _content_type(cls.media_type, cls.charset)) if cls.media_type is not None else None
+        )
 
     def __init__(
         self,
@@ -57,16 +73,29 @@ class Response:
         background: BackgroundTask | None = None,
     ) -> None:
         self.status_code = status_code
+        self.background = background
+        body = self.body = self.render(content)
+        if headers is None and media_type is None:
+            # PERF: the common case builds its two headers from values computed once.
+            raw: list[tuple[bytes, bytes]] = []
+            if self.sized_body and status_code not in _NO_BODY_STATUSES:
+                size = len(body)
+                raw.append((b"content-length", _LENGTHS[size] if size < _CACHED_LENGTHS else str(size).encode()))
+            content_type = self._content_type_header
+            if content_type is not None:
+                raw.append(content_type)
+            self.raw_headers = raw
+            return
         if media_type is not None:
             self.media_type = media_type
-        self.background = background
-        self.body = self.render(content)
         self.raw_headers = self._init_headers(headers)
 
     def render(self, content: Any) -> bytes:
+        if type(content) is str:
+            return content.encode(self.charset)
         if content is None:
             return b""
-        if isinstance(content, bytes | memoryview | bytearray):
+        if isinstance(content, (bytes, memoryview, bytearray)):
             return bytes(content)
         return content.encode(self.charset)  # type: ignore[no-any-return]
 
@@ -128,6 +157,7 @@ class Response:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        scope[RESPONSE_STARTED] = True
         await send({"type": "http.response.body", "body": self.body})
         if self.background is not None:
             await run_background(self.background, scope.get("path", ""))
@@ -266,8 +296,9 @@ class StreamingResponse(Response):
             self.body_iterator = iterate_in_threadpool(content)
         self.raw_headers = self._init_headers(headers)
 
-    async def _stream(self, send: Send) -> None:
+    async def _stream(self, scope: Scope, send: Send) -> None:
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        scope[RESPONSE_STARTED] = True
         async for chunk in self.body_iterator:
             if isinstance(chunk, str):
                 chunk = chunk.encode(self.charset)
@@ -275,7 +306,7 @@ class StreamingResponse(Response):
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        stream = asyncio.ensure_future(self._stream(send))
+        stream = asyncio.ensure_future(self._stream(scope, send))
         watcher = asyncio.ensure_future(_wait_for_disconnect(receive))
         try:
             done, _ = await asyncio.wait({stream, watcher}, return_when=asyncio.FIRST_COMPLETED)

@@ -400,6 +400,20 @@ class Request(CoreRequest):
 
     # -- body ------------------------------------------------------------------------------------------------
 
+    async def load_body(self) -> None:
+        """Read the body now (under the limits), so the properties below never wait: a multipart body is parsed
+        as it streams in (files spooled); any other body is kept as bytes, and a urlencoded one parsed from them."""
+        from ketch.formparsers import parse_form
+
+        content_type = self.headers.get("content-type", "")
+        mimetype = self.mimetype
+        if mimetype == "multipart/form-data":
+            self._form = await parse_form(content_type, CoreRequest.stream(self), self.limits)
+            return
+        self._body = b"".join([chunk async for chunk in CoreRequest.stream(self)])
+        if mimetype == "application/x-www-form-urlencoded":
+            self._form = await parse_form(content_type, CoreRequest.stream(self), self.limits)
+
     def _check_body(self) -> None:
         if self.body_error is not None:
             raise self.body_error

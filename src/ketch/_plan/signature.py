@@ -195,7 +195,8 @@ def _field_spec(
     elif is_path and not isinstance(marker, Path):
         raise ImproperlyConfigured(f"Cannot use `{type(marker).__name__}` for path param {name!r}")
     if is_path and default is not inspect.Parameter.empty:
-        raise ImproperlyConfigured(f"Path parameter {name!r} cannot have a default value")
+        if not isinstance(default, FieldInfo) or not default.is_required():
+            raise ImproperlyConfigured(f"Path parameter {name!r} cannot have a default value")
     # The merged field: constraints from every FieldInfo in Annotated, plus the default given with `=`.
     assigned = default if default is not inspect.Parameter.empty else PydanticUndefined
     if isinstance(assigned, FieldInfo):

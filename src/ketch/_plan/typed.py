@@ -578,13 +578,13 @@ class TypedHTTPPlan:
             await self._with_stacks(plan, scope, receive, send)
             return
         request = Request(scope, receive, self.limits)
-        if not plan.reads_form:
-            await self._serve(plan, request, scope, receive, send)
-            return
         try:
             await self._serve(plan, request, scope, receive, send)
         finally:
-            await request.close()  # uploaded files live until the response (and its background tasks) is done
+            # PERF: a private check, not an awaited close() on every request: only a parsed form holds files,
+            # which live until the response (and its background tasks) is done.
+            if request._form is not None:
+                await request.close()
 
     async def _serve(self, plan: EndpointPlan, request: Request, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -602,7 +602,7 @@ class TypedHTTPPlan:
         try:
             await self._run_with_stacks(plan, request, scope, receive, send)
         finally:
-            if plan.reads_form:
+            if request._form is not None:
                 await request.close()
 
     async def _run_with_stacks(

@@ -14,7 +14,7 @@ from typing import Any
 from ketch.exceptions import ClientDisconnect
 from ketch.limits import DEFAULT_LIMITS
 from ketch.requests import Request
-from ketch.responses import Response
+from ketch.responses import RESPONSE_STARTED, Response
 from ketch.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["CallNext", "FunctionMiddleware", "StreamedResponse"]
@@ -45,6 +45,7 @@ class StreamedResponse(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        scope[RESPONSE_STARTED] = True
         # The app's own "last chunk" flag is passed on, so a one-message body stays one message (GZip's
         # minimum_size and Content-Length still apply outside); a middleware that swapped the iterator streams.
         untouched = self.body_iterator is self._app_body
@@ -103,6 +104,9 @@ class FunctionMiddleware:
 
             task = asyncio.ensure_future(run())
             first = await queue.get()
+            # The app's response start went into our queue, not to the client: the response has not started.
+            # (ketch responses record their start synchronously after the put, so it is already there to undo.)
+            scope.pop(RESPONSE_STARTED, None)
             if first is _DONE:
                 task.result()  # re-raise what the app raised before starting a response
                 if disconnected:

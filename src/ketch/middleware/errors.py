@@ -17,7 +17,7 @@ from typing import Any
 
 from ketch.concurrency import is_async_callable, run_in_threadpool
 from ketch.requests import Request
-from ketch.responses import HTMLResponse, PlainTextResponse, Response
+from ketch.responses import RESPONSE_STARTED, HTMLResponse, PlainTextResponse, Response
 from ketch.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["RAISE_SERVER_EXCEPTIONS", "ServerErrorMiddleware", "is_loopback"]
@@ -52,28 +52,33 @@ class ServerErrorMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
 
         async def send_tracking(message: Message) -> None:
-            nonlocal started
+            # Middleware may send a response start of its own: record it like ketch's responses do.
             if message["type"] == "http.response.start":
-                started = True
+                scope[RESPONSE_STARTED] = True
             await send(message)
 
         try:
             await self.app(scope, receive, send_tracking)
         except Exception as exc:
-            route = scope.get("route")
-            route_path = getattr(route, "path", None) or "-"
-            logger.error(
-                "Exception in %s %s (route %s)", scope.get("method"), scope.get("path"), route_path, exc_info=exc
-            )
-            if not started:
-                response = await self._error_response(scope, receive, exc)
-                await response(scope, receive, send)
-            # Else the server sees an incomplete response and closes the connection.
-            if scope.get(RAISE_SERVER_EXCEPTIONS):
-                raise  # the test client asked to see the error itself (after the 500 went out)
+            await self.handle(exc, scope, receive, send)
+
+    async def handle(self, exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:
+        """Log ``exc`` once with its route and send a 500, unless the response has already started.
+
+        ``scope[RESPONSE_STARTED]`` tells: every ketch response sets it when it sends its start, and the
+        wrappers around anything else (app middleware, mounts) set it too.
+        """
+        route = scope.get("route")
+        route_path = getattr(route, "path", None) or "-"
+        logger.error("Exception in %s %s (route %s)", scope.get("method"), scope.get("path"), route_path, exc_info=exc)
+        if not scope.get(RESPONSE_STARTED):
+            response = await self._error_response(scope, receive, exc)
+            await response(scope, receive, send)
+        # Else the server sees an incomplete response and closes the connection.
+        if scope.get(RAISE_SERVER_EXCEPTIONS):
+            raise exc  # the test client asked to see the error itself (after the 500 went out)
 
     async def _error_response(self, scope: Scope, receive: Receive, exc: Exception) -> Response:
         request = Request(scope, receive)

@@ -15,7 +15,7 @@ from urllib.parse import quote
 from ketch.exceptions import HTTPException
 from ketch.limits import Limits
 from ketch.requests import Request
-from ketch.responses import RedirectResponse, Response
+from ketch.responses import RESPONSE_STARTED, RedirectResponse, Response
 from ketch.routing.convertors import Convertor
 from ketch.routing.route import BaseRoute, Mount, Route, WebSocketRoute
 from ketch.routing.router import Router, WalkedRoute, walk
@@ -192,7 +192,17 @@ class CompiledRouter:
                 child["app_root_path"] = scope.get("app_root_path", scope.get("root_path", ""))
                 child["root_path"] = scope.get("root_path", "") + mount.path
                 child["ketch.mount"] = mount
-                await mount.app(child, receive, send)
+                if scope["type"] != "http":
+                    await mount.app(child, receive, send)
+                    return
+
+                async def send_marking(message: Message) -> None:
+                    # The mounted app sees a copy of the scope: record its response start in ours.
+                    if message["type"] == "http.response.start":
+                        scope[RESPONSE_STARTED] = True
+                    await send(message)
+
+                await mount.app(child, receive, send_marking)
                 return
         await self._not_found(path, scope, receive, send)
 
@@ -342,6 +352,27 @@ def _scoped_middleware(walked: WalkedRoute, include_root: bool) -> list[Any]:
 
 
 def _wrap(app: ASGIApp, middleware: list[Any]) -> ASGIApp:
+    if not middleware:
+        return app
     for spec in reversed(middleware):
         app = spec.build(app)
-    return app
+    return _marking_start(app)
+
+
+def _marking_start(app: ASGIApp) -> ASGIApp:
+    """Record a response start in the scope for apps that are not ketch responses (middleware, mounted apps), so
+    the error layer knows whether a 500 can still be sent."""
+
+    async def marked(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+
+        async def send_marking(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                scope[RESPONSE_STARTED] = True
+            await send(message)
+
+        await app(scope, receive, send_marking)
+
+    return marked

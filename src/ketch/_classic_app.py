@@ -1,0 +1,1124 @@
+"""The classic face's registration surface: what ``Ketch`` (and ``Blueprint``) add for Flask-style apps.
+
+:class:`Scaffold` holds what an app and a blueprint share: ``route``/``add_url_rule``, the request hooks,
+``errorhandler``, template context processors and URL processors, static and template folders. :class:`ClassicApp`
+is the app side: ``config``, contexts, ``url_for``, ``make_response``, sessions, the Flask-style routing errors.
+
+``app.route()`` records a core :class:`~ketch.routing.route.Route` whose options name the :class:`ClassicPlanner`;
+nothing here runs for a typed route, and a typed-only app never pushes a context (STYLE.md rule 6).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib.util
+import logging
+import os
+import re
+import sys
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from datetime import timedelta
+from typing import IO, TYPE_CHECKING, Any, TypeVar
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+
+from ketch._plan.classic import ClassicPlan, ClassicPlanner, convert_return_value, http_status_of, run_sync
+from ketch.config import Config, ConfigAttribute
+from ketch.ctx import AppContext, AppGlobals, RequestContext, _cv_app, _cv_request
+from ketch.datastructures import FormData
+from ketch.exception_handlers import http_exception_handler
+from ketch.exceptions import HTTPException, ImproperlyConfigured
+from ketch.helpers import DefaultJSONProvider, redirect_response, send_from_directory
+from ketch.routing.convertors import CONVERTORS, Convertor, compile_path, register_convertor
+from ketch.routing.route import Route
+from ketch.routing.urls import NoMatchFound
+from ketch.sessions import SecureCookieSessionInterface, SessionMixin
+from ketch.signals import Signal
+from ketch.wrappers import Request, Response
+
+if TYPE_CHECKING:
+    from ketch.limits import Limits
+
+__all__ = ["BuildError", "ClassicApp", "Rule", "Scaffold", "UrlMap", "get_root_path"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+# -- rules and the URL map ---------------------------------------------------------------------------------
+
+
+class BuildError(LookupError):
+    """``url_for`` could not build a URL: no such endpoint, or the values do not fit any of its rules."""
+
+    def __init__(self, endpoint: str, values: dict[str, Any], method: str | None) -> None:
+        self.endpoint = endpoint
+        self.values = values
+        self.method = method
+        message = f"Could not build url for endpoint {endpoint!r}"
+        if values:
+            message += f" with values {sorted(values)!r}. Did you forget to specify values?"
+        super().__init__(message)
+
+
+_PATH_SAFE = "!$&'()*+,/:;=@"
+_STRING = type(CONVERTORS["str"])
+_QUERY_SAFE = "!$'()*,/:;?@"
+
+
+class Rule:
+    """A classic URL rule: the rule string, its endpoint, methods and defaults (``request.url_rule``)."""
+
+    def __init__(
+        self,
+        rule: str,
+        endpoint: str,
+        methods: Iterable[str],
+        defaults: dict[str, Any] | None = None,
+        strict_slashes: bool | None = None,
+        subdomain: str | None = None,
+        host: str | None = None,
+        redirect_to: Rule | None = None,
+    ) -> None:
+        self.rule = rule
+        self.endpoint = endpoint
+        self.methods = set(methods)
+        self.defaults = defaults
+        self.strict_slashes = strict_slashes
+        self.subdomain = subdomain
+        self.host = host
+        self.redirect_to = redirect_to
+        self.path = translate_rule(rule)
+        self._regex, self._format, self._convertors = compile_path(self.path)
+        self.arguments = set(self._convertors)
+
+    def match(self, path: str) -> dict[str, Any] | None:
+        """The converted values (with the rule's defaults) if ``path`` matches this rule, else None."""
+        if self._regex is None:
+            return dict(self.defaults or {}) if path == self.path else None
+        found = self._regex.match(path)
+        if found is None:
+            return None
+        try:
+            values = {key: self._convertors[key].convert(text) for key, text in found.groupdict().items()}
+        except ValueError:
+            return None
+        return {**(self.defaults or {}), **values}
+
+    def suitable_for(self, values: dict[str, Any], method: str | None = None) -> bool:
+        """Whether this rule can build a URL from ``values`` (for ``method``, if given)."""
+        if method is not None and method not in self.methods:
+            return False
+        defaults = self.defaults or {}
+        if any(key not in defaults and key not in values for key in self.arguments):
+            return False
+        return all(key not in values or values[key] == value for key, value in defaults.items())
+
+    def build(self, values: dict[str, Any]) -> str | None:
+        """The path and query string for ``values`` (unknown values go in the query), or None."""
+        path = self._format
+        for key, convertor in self._convertors.items():
+            value = values[key] if key in values else (self.defaults or {})[key]
+            try:
+                # Werkzeug builds any string for a plain parameter (a "/" is kept, not refused).
+                text = str(value) if isinstance(convertor, _STRING) else convertor.to_string(value)
+            except (ValueError, TypeError):
+                return None
+            path = path.replace("{" + key + "}", quote(text, safe=_PATH_SAFE))
+        query: list[tuple[str, str]] = []
+        for key, value in values.items():
+            if key in self._convertors or key in (self.defaults or {}) or value is None:
+                continue
+            for item in value if isinstance(value, list | tuple) else [value]:
+                query.append((key, str(item)))
+        return f"{path}?{urlencode(query, safe=_QUERY_SAFE)}" if query else path
+
+    def _build_order(self) -> tuple[int, int]:
+        return -len(self.arguments), -len(self.defaults or {})
+
+    def __repr__(self) -> str:
+        return f"<Rule {self.rule!r} ({', '.join(sorted(self.methods))}) -> {self.endpoint}>"
+
+
+class _ForeignConvertor(Convertor):
+    """A Werkzeug-style converter (``regex``, ``to_python``, ``to_url``) used as a ketch convertor."""
+
+    def __init__(self, converter: Any) -> None:
+        self.converter = converter
+        self.regex = converter.regex  # type: ignore[misc]
+
+    def convert(self, value: str) -> Any:
+        return self.converter.to_python(value)
+
+    def to_string(self, value: Any) -> str:
+        return str(self.converter.to_url(value))
+
+
+class ConverterMap(dict[str, Any]):
+    """``app.url_map.converters``: assigning a converter class makes ``<name:var>`` usable in rules.
+
+    NOTE: ketch's convertor table is process-wide, so two apps registering different converters under one name
+    share the last one.
+    """
+
+    def __init__(self, url_map: UrlMap) -> None:
+        super().__init__({name: type(conv) for name, conv in CONVERTORS.items()})
+        self.url_map = url_map
+
+    def __setitem__(self, name: str, converter: Any) -> None:
+        super().__setitem__(name, converter)
+        if isinstance(converter, Convertor):
+            register_convertor(name, converter)
+        elif isinstance(converter, type) and issubclass(converter, Convertor):
+            register_convertor(name, converter())
+        else:
+            register_convertor(name, _ForeignConvertor(converter(self.url_map)))
+
+
+class UrlMap:
+    """``app.url_map``: every classic rule, by endpoint, and the converters rules may use."""
+
+    def __init__(self) -> None:
+        self._rules: list[Rule] = []
+        self._by_endpoint: dict[str, list[Rule]] = {}
+        self.converters = ConverterMap(self)
+        self.strict_slashes = True
+        self.host_matching = False
+        self.default_subdomain = ""
+
+    def add(self, rule: Rule) -> None:
+        self._rules.append(rule)
+        rules = self._by_endpoint.setdefault(rule.endpoint, [])
+        rules.append(rule)
+        rules.sort(key=Rule._build_order)
+
+    def iter_rules(self, endpoint: str | None = None) -> Iterator[Rule]:
+        if endpoint is not None:
+            return iter(self._by_endpoint.get(endpoint, []))
+        return iter(self._rules)
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(self._rules)
+
+    def match(self, path: str, method: str = "GET") -> tuple[Rule, dict[str, Any]] | None:
+        """The rule that serves ``path`` and its values (defaults included), or None."""
+        for rule in self._rules:
+            if method not in rule.methods and not (method == "HEAD" and "GET" in rule.methods):
+                continue
+            found = rule.match(path)
+            if found is not None:
+                return rule, found
+        return None
+
+    def build(self, endpoint: str, values: dict[str, Any], method: str | None = None) -> str:
+        """The path (and query) for ``endpoint``; ``BuildError`` if no rule fits."""
+        for rule in self._by_endpoint.get(endpoint, ()):
+            if rule.suitable_for(values, method):
+                built = rule.build(values)
+                if built is not None:
+                    return built
+        raise BuildError(endpoint, values, method)
+
+    def __repr__(self) -> str:
+        return f"UrlMap({self._rules!r})"
+
+
+_WERKZEUG_PARAM = re.compile(r"<(?:([a-zA-Z_][a-zA-Z0-9_]*)(?:\((.*?)\))?:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
+
+
+def translate_rule(rule: str) -> str:
+    """A Flask rule with converter arguments (``<any(a, b):x>``, ``<int(min=1):n>``) rewritten to use convertors
+    registered for those arguments; other rules are returned unchanged."""
+
+    def replace(match: re.Match[str]) -> str:
+        name, args, variable = match.groups()
+        if name == "default":
+            name = "str"
+        if args is None:
+            return f"<{name}:{variable}>" if name else match.group(0)
+        key = f"_{name}_{hashlib.sha1(args.encode()).hexdigest()[:12]}"
+        if key not in CONVERTORS:
+            register_convertor(key, _convertor_with_args(name, args))
+        return f"<{key}:{variable}>"
+
+    return _WERKZEUG_PARAM.sub(replace, rule)
+
+
+def _convertor_with_args(name: str, args: str) -> Convertor:
+    call = ast.parse(f"f({args})", mode="eval").body
+    assert isinstance(call, ast.Call)
+    positional = [ast.literal_eval(arg) for arg in call.args]
+    keywords = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords if kw.arg}
+    base = CONVERTORS.get(name)
+    if name == "any":
+        return _AnyConvertor([str(item) for item in positional])
+    if base is None:
+        raise ValueError(f"Unknown path convertor {name!r}")
+    return _BoundedConvertor(base, **keywords)
+
+
+class _AnyConvertor(Convertor):
+    def __init__(self, items: list[str]) -> None:
+        self.items = set(items)
+        self.regex = "(?:" + "|".join(re.escape(item) for item in sorted(items, key=len, reverse=True)) + ")"  # type: ignore[misc]
+
+    def to_string(self, value: Any) -> str:
+        if value not in self.items:
+            raise ValueError(f"{value!r} is not one of {sorted(self.items)}")
+        return str(value)
+
+
+class _BoundedConvertor(Convertor):
+    """``int``/``float``/``string`` with Werkzeug's arguments: ``min``, ``max``, ``signed``, ``length``,
+    ``minlength``, ``maxlength``, ``fixed_digits``."""
+
+    def __init__(self, base: Convertor, **options: Any) -> None:
+        self.base = base
+        self.options = options
+        regex = base.regex
+        if options.get("signed"):
+            regex = "-?" + regex
+        if "length" in options:
+            regex = f"[^/\\x00]{{{int(options['length'])}}}"
+        elif "minlength" in options or "maxlength" in options:
+            regex = f"[^/\\x00]{{{int(options.get('minlength', 1))},{options.get('maxlength', '')}}}"
+        self.regex = regex  # type: ignore[misc]
+
+    def convert(self, value: str) -> Any:
+        fixed = self.options.get("fixed_digits")
+        if fixed and len(value) != fixed:
+            raise ValueError("wrong number of digits")
+        result = self.base.convert(value.lstrip("-")) if value.startswith("-") else self.base.convert(value)
+        if value.startswith("-"):
+            result = -result
+        low, high = self.options.get("min"), self.options.get("max")
+        if (low is not None and result < low) or (high is not None and result > high):
+            raise ValueError("out of range")
+        return result
+
+    def to_string(self, value: Any) -> str:
+        if self.options.get("signed") and isinstance(value, int | float) and value < 0:
+            return "-" + self.base.to_string(-value)
+        text = self.base.to_string(value)
+        fixed = self.options.get("fixed_digits")
+        return text.zfill(fixed) if fixed else text
+
+
+# -- the shared scaffold -----------------------------------------------------------------------------------
+
+
+def get_root_path(import_name: str) -> str:
+    """The folder of the module or package ``import_name`` (the current directory if it has none)."""
+    filename: str | None = getattr(sys.modules.get(import_name), "__file__", None)
+    if filename:
+        return os.path.dirname(os.path.abspath(filename))
+    try:
+        spec = importlib.util.find_spec(import_name)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or spec.origin in (None, "namespace", "built-in"):
+        return os.getcwd()
+    return os.path.dirname(os.path.abspath(spec.origin))
+
+
+def _find_package_path(import_name: str) -> str:
+    """The folder that holds the top-level package or module of ``import_name`` (where ``instance/`` goes)."""
+    root = import_name.partition(".")[0]
+    try:
+        spec = importlib.util.find_spec(root)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or spec.origin in (None, "namespace"):
+        filename: str | None = getattr(sys.modules.get(root), "__file__", None)
+        return os.path.dirname(os.path.abspath(filename)) if filename else os.getcwd()
+    if spec.submodule_search_locations:
+        return os.path.dirname(os.path.dirname(spec.origin))
+    return os.path.dirname(spec.origin)
+
+
+def _exc_class_and_code(key: int | type[BaseException]) -> tuple[type[BaseException], int | None]:
+    """An ``errorhandler`` key as (class, status code). A bare code matches any exception with that status."""
+    if isinstance(key, int):
+        if not 400 <= key <= 599:
+            raise ValueError(
+                f"'{key}' is not a recognized HTTP error code. Use a subclass of HTTPException with that code instead."
+            )
+        return Exception, key
+    if isinstance(key, BaseException):
+        raise TypeError(
+            f"{key!r} is an instance, not a class. Handlers can only be registered for Exception classes or HTTP "
+            "error codes."
+        )
+    if not issubclass(key, Exception):
+        raise ValueError(
+            f"'{key.__name__}' is not a subclass of Exception. Handlers can only be registered for Exception classes "
+            "or HTTP error codes."
+        )
+    code = getattr(key, "code", None)
+    return key, code if isinstance(code, int) and hasattr(key, "get_response") else None
+
+
+class Scaffold:
+    """What an app and a blueprint share: routes, request hooks, error handlers, folders.
+
+    Hooks are kept by blueprint name (``None`` for the app's own), as Flask keeps them.
+    """
+
+    import_name: str
+    name: str
+    package_root: str
+    template_folder: str | None
+    view_functions: dict[str, Callable[..., Any]]
+    error_handler_spec: dict[str | None, dict[int | None, dict[type[BaseException], Callable[..., Any]]]]
+    before_request_funcs: dict[str | None, list[Callable[..., Any]]]
+    after_request_funcs: dict[str | None, list[Callable[..., Any]]]
+    teardown_request_funcs: dict[str | None, list[Callable[..., Any]]]
+    template_context_processors: dict[str | None, list[Callable[..., Any]]]
+    url_value_preprocessors: dict[str | None, list[Callable[..., Any]]]
+    url_default_functions: dict[str | None, list[Callable[..., Any]]]
+
+    def _init_scaffold(
+        self,
+        import_name: str,
+        static_folder: str | os.PathLike[str] | None = None,
+        static_url_path: str | None = None,
+        template_folder: str | os.PathLike[str] | None = None,
+        root_path: str | None = None,
+    ) -> None:
+        self.import_name = import_name
+        self.package_root = root_path if root_path is not None else get_root_path(import_name)
+        self._static_folder = os.fspath(static_folder) if static_folder is not None else None
+        self._static_url_path = static_url_path
+        self.template_folder = os.fspath(template_folder) if template_folder is not None else None
+        self.view_functions = {}
+        self.error_handler_spec = defaultdict(lambda: defaultdict(dict))
+        self.before_request_funcs = defaultdict(list)
+        self.after_request_funcs = defaultdict(list)
+        self.teardown_request_funcs = defaultdict(list)
+        self.template_context_processors = defaultdict(list)
+        self.url_value_preprocessors = defaultdict(list)
+        self.url_default_functions = defaultdict(list)
+        self._jinja_loader: Any = None
+
+    def _setup_changed(self) -> None:
+        """Called after every registration (the app re-plans its routes on the next request)."""
+
+    # -- folders ---------------------------------------------------------------------------------------------
+
+    @property
+    def static_folder(self) -> str | None:
+        """The absolute path of the static folder, if there is one."""
+        if self._static_folder is None:
+            return None
+        return os.path.join(self.package_root, self._static_folder)
+
+    @static_folder.setter
+    def static_folder(self, value: str | os.PathLike[str] | None) -> None:
+        self._static_folder = os.fspath(value).rstrip("/\\") if value is not None else None
+
+    @property
+    def has_static_folder(self) -> bool:
+        return self._static_folder is not None
+
+    @property
+    def static_url_path(self) -> str | None:
+        """The URL prefix static files are served under (``/static`` by default)."""
+        if self._static_url_path is not None:
+            return self._static_url_path
+        if self._static_folder is not None:
+            return ("/" + os.path.basename(self._static_folder)).rstrip("/")
+        return None
+
+    @static_url_path.setter
+    def static_url_path(self, value: str | None) -> None:
+        self._static_url_path = value.rstrip("/") if value is not None else None
+
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        """How long browsers may cache static files (``SEND_FILE_MAX_AGE_DEFAULT``; None: revalidate)."""
+        value = _cv_app.get().app.config["SEND_FILE_MAX_AGE_DEFAULT"] if _cv_app.get(None) else None
+        if isinstance(value, timedelta):
+            return int(value.total_seconds())
+        return value
+
+    def send_static_file(self, filename: str) -> Response:
+        """Serve ``filename`` from the static folder (the view behind ``/static/<path:filename>``)."""
+        if self.static_folder is None:
+            raise RuntimeError("'static_folder' must be set to serve static_files.")
+        return send_from_directory(  # type: ignore[return-value]
+            self.static_folder, filename, max_age=self.get_send_file_max_age(filename)
+        )
+
+    def open_resource(self, resource: str, mode: str = "rb", encoding: str | None = None) -> IO[Any]:
+        """Open a file relative to the app's (or blueprint's) package folder for reading."""
+        if mode not in {"r", "rt", "rb"}:
+            raise ValueError("Resources can only be opened for reading.")
+        path = os.path.join(self.package_root, resource)
+        if mode == "rb":
+            return open(path, mode)
+        return open(path, mode, encoding=encoding)
+
+    # -- routes ----------------------------------------------------------------------------------------------
+
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: Callable[..., Any] | None = None,
+        provide_automatic_options: bool | None = None,
+        **options: Any,
+    ) -> None:
+        raise NotImplementedError
+
+    def route(self, rule: str, **options: Any) -> Callable[[_F], _F]:
+        """Register the decorated function as the view for ``rule`` (Flask's ``@app.route``).
+
+        Options: ``methods`` (default ``["GET"]``), ``endpoint`` (default: the function name), ``defaults``,
+        ``strict_slashes``, ``host``, ``subdomain``.
+        """
+
+        def decorator(func: _F) -> _F:
+            endpoint = options.pop("endpoint", None)
+            self.add_url_rule(rule, endpoint, func, **options)
+            return func
+
+        return decorator
+
+    def _method_route(self, method: str, rule: str, options: dict[str, Any]) -> Callable[[_F], _F]:
+        if "methods" in options:
+            raise TypeError("Use the 'route' decorator to use the 'methods' argument.")
+        return self.route(rule, methods=[method], **options)
+
+    def endpoint(self, endpoint: str) -> Callable[[_F], _F]:
+        """Use the decorated function as the view of a rule added with ``add_url_rule(rule, endpoint)``."""
+
+        def decorator(func: _F) -> _F:
+            self.view_functions[endpoint] = func
+            self._setup_changed()
+            return func
+
+        return decorator
+
+    # -- hooks -----------------------------------------------------------------------------------------------
+
+    def _hook(self, table: dict[str | None, list[Callable[..., Any]]], func: _F) -> _F:
+        table[None].append(func)
+        self._setup_changed()
+        return func
+
+    def before_request(self, func: _F) -> _F:
+        """Run ``func()`` before each request; a non-None return value is sent instead of calling the view."""
+        return self._hook(self.before_request_funcs, func)
+
+    def after_request(self, func: _F) -> _F:
+        """Run ``func(response)`` after each request; it returns the response (the same or a new one)."""
+        return self._hook(self.after_request_funcs, func)
+
+    def teardown_request(self, func: _F) -> _F:
+        """Run ``func(error)`` when the request context is popped, even after an unhandled error."""
+        return self._hook(self.teardown_request_funcs, func)
+
+    def context_processor(self, func: _F) -> _F:
+        """Add the dict ``func()`` returns to every template's context."""
+        return self._hook(self.template_context_processors, func)
+
+    def url_value_preprocessor(self, func: _F) -> _F:
+        """Run ``func(endpoint, view_args)`` before the before_request functions (to pop shared URL values)."""
+        return self._hook(self.url_value_preprocessors, func)
+
+    def url_defaults(self, func: _F) -> _F:
+        """Run ``func(endpoint, values)`` when building URLs, to fill in values the caller left out."""
+        return self._hook(self.url_default_functions, func)
+
+    def errorhandler(self, code_or_exception: int | type[BaseException]) -> Callable[[_F], _F]:
+        """Handle an HTTP status code or an exception class (and its subclasses) with ``func(error)``."""
+
+        def decorator(func: _F) -> _F:
+            self.register_error_handler(code_or_exception, func)
+            return func
+
+        return decorator
+
+    def register_error_handler(self, code_or_exception: int | type[BaseException], func: Callable[..., Any]) -> None:
+        """Non-decorator form of :meth:`errorhandler`."""
+        exc_class, code = _exc_class_and_code(code_or_exception)
+        self.error_handler_spec[None][code][exc_class] = func
+        self._setup_changed()
+
+
+# -- the app side ------------------------------------------------------------------------------------------
+
+_SIGNAL_NAMES = (
+    "request_started",
+    "request_finished",
+    "request_tearing_down",
+    "got_request_exception",
+    "appcontext_tearing_down",
+)
+
+
+def _make_timedelta(value: timedelta | int | None) -> timedelta:
+    if value is None or isinstance(value, timedelta):
+        return value or timedelta(days=31)
+    return timedelta(seconds=value)
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of the record (test runners swap it)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+default_handler = _StderrHandler()
+default_handler.setFormatter(logging.Formatter("[%(asctime)s] %(levelname)s in %(module)s: %(message)s"))
+
+
+def _has_level_handler(logger: logging.Logger) -> bool:
+    level = logger.getEffectiveLevel()
+    current: logging.Logger | None = logger
+    while current:
+        if any(handler.level <= level for handler in current.handlers):
+            return True
+        if not current.propagate:
+            break
+        current = current.parent
+    return False
+
+
+def _missing_view(endpoint: str) -> Callable[..., Any]:
+    def missing(**kwargs: Any) -> Any:
+        raise LookupError(f"No view function registered for endpoint {endpoint!r}")
+
+    missing.__name__ = endpoint
+    return missing
+
+
+class ClassicApp(Scaffold):
+    """The classic face of :class:`~ketch.Ketch` (a mixin: ``Ketch`` calls :meth:`_init_classic`)."""
+
+    default_config: dict[str, Any] = {
+        "DEBUG": None,
+        "TESTING": False,
+        "PROPAGATE_EXCEPTIONS": None,
+        "SECRET_KEY": None,
+        "SECRET_KEY_FALLBACKS": None,
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=31),
+        "SERVER_NAME": None,
+        "APPLICATION_ROOT": "/",
+        "PREFERRED_URL_SCHEME": "http",
+        "SESSION_COOKIE_NAME": "session",
+        "SESSION_COOKIE_DOMAIN": None,
+        "SESSION_COOKIE_PATH": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SECURE": False,
+        "SESSION_COOKIE_PARTITIONED": False,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_REFRESH_EACH_REQUEST": True,
+        "MAX_CONTENT_LENGTH": None,
+        "MAX_FORM_MEMORY_SIZE": None,
+        "MAX_FORM_PARTS": None,
+        "MAX_COOKIE_SIZE": 4093,
+        "SEND_FILE_MAX_AGE_DEFAULT": None,
+        "TRAP_BAD_REQUEST_ERRORS": None,
+        "TRAP_HTTP_EXCEPTIONS": False,
+        "EXPLAIN_TEMPLATE_LOADING": False,
+        "TEMPLATES_AUTO_RELOAD": None,
+        "PROVIDE_AUTOMATIC_OPTIONS": True,
+        "CSRF_ENABLED": True,
+        "CSRF_FIELD_NAME": "csrf_token",
+        "CSRF_HEADERS": ["X-CSRFToken", "X-CSRF-Token"],
+        "CSRF_TIME_LIMIT": 3600,
+        "CSRF_TRUSTED_ORIGINS": [],
+    }
+    config_prefix = "KETCH"
+    request_class: type[Any] = Request
+    response_class: type[Any] = Response
+    app_ctx_globals_class: type[AppGlobals] = AppGlobals
+    config_class: type[Config] = Config
+    json_provider_class: type[Any] = DefaultJSONProvider
+    session_interface: Any = SecureCookieSessionInterface()
+    url_rule_class: type[Rule] = Rule
+    # Set to a callable to raise other exception classes from abort() (compat.flask raises Werkzeug's).
+    aborter: Callable[..., Any] | None = None
+
+    testing = ConfigAttribute[bool]("TESTING")
+    secret_key = ConfigAttribute[Any]("SECRET_KEY")
+    permanent_session_lifetime = ConfigAttribute[timedelta]("PERMANENT_SESSION_LIFETIME", _make_timedelta)
+
+    # Provided by Router / Ketch.
+    exception_handlers: dict[Any, Callable[..., Any]]
+    route_defaults: dict[str, Any]
+    redirect_slashes: bool
+    limits: Limits
+
+    if TYPE_CHECKING:  # provided by Router
+
+        def _changed(self) -> None: ...
+
+        def _append(self, entry: Any) -> None: ...
+
+        def url_path_for(self, name: str, /, **path_params: Any) -> str: ...
+
+    def _init_classic(self, import_name: str | None) -> None:
+        """Set up the classic face. Flask's keyword arguments (``static_folder``, ``template_folder``,
+        ``instance_path``...) arrive among the route defaults and are taken out of them here."""
+        options = self.route_defaults
+        static_folder = options.pop("static_folder", "static")
+        static_url_path = options.pop("static_url_path", None)
+        template_folder = options.pop("template_folder", "templates")
+        instance_path = options.pop("instance_path", None)
+        instance_relative_config = options.pop("instance_relative_config", False)
+        package_root = options.pop("root_folder", None)
+        for unused in ("static_host", "host_matching", "subdomain_matching"):
+            options.pop(unused, None)
+        self._classic_style = import_name is not None
+        name = import_name or "ketch"
+        self._init_scaffold(name, static_folder, static_url_path, template_folder, package_root)
+        if instance_path is not None and not os.path.isabs(instance_path):
+            raise ValueError("If an instance path is provided it must be absolute. A relative path was given instead.")
+        self.instance_path = instance_path or self.auto_find_instance_path()
+        early_debug = self.__dict__.pop("_early_debug", None)
+        self.config = self.make_config(instance_relative_config)
+        if early_debug is not None:
+            self.config["DEBUG"] = early_debug
+        self.json = self.json_provider_class(self)
+        self.url_map = UrlMap()
+        self.blueprints: dict[str, Any] = {}
+        self.extensions: dict[str, Any] = {}
+        self.teardown_appcontext_funcs: list[Callable[..., Any]] = []
+        self.shell_context_processors: list[Callable[..., Any]] = []
+        self.url_build_error_handlers: list[Callable[..., Any]] = []
+        self._classic_planner = ClassicPlanner(self)
+        self._routing_error_plan: ClassicPlan | None = None
+        self._logger: logging.Logger | None = None
+        if self._classic_style:
+            # Flask's routing: "/about/" for "/about" is a 404, not a redirect (strict slashes do the reverse).
+            self.redirect_slashes = False
+            self._install_routing_errors()
+            if self.has_static_folder:
+                self.add_url_rule(
+                    f"{self.static_url_path}/<path:filename>", endpoint="static", view_func=self.send_static_file
+                )
+
+    def _setup_changed(self) -> None:
+        self._routing_error_plan = None
+        self._changed()
+
+    def make_config(self, instance_relative: bool = False) -> Config:
+        root = self.instance_path if instance_relative else self.package_root
+        defaults = dict(self.default_config)
+        defaults["DEBUG"] = bool(os.environ.get("KETCH_DEBUG")) or None
+        return self.config_class(root, defaults)
+
+    def auto_find_instance_path(self) -> str:
+        return os.path.join(_find_package_path(self.import_name), "instance")
+
+    def open_instance_resource(self, resource: str, mode: str = "rb", encoding: str | None = "utf-8") -> IO[Any]:
+        """Open a file in the instance folder."""
+        path = os.path.join(self.instance_path, resource)
+        if "b" in mode:
+            return open(path, mode)
+        return open(path, mode, encoding=encoding)
+
+    # -- settings backed by config ---------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        if self.import_name == "__main__":
+            main = getattr(sys.modules["__main__"], "__file__", None)
+            return os.path.splitext(os.path.basename(main))[0] if main else "__main__"
+        return self.import_name
+
+    @property
+    def debug(self) -> bool:
+        config = self.__dict__.get("config")
+        if config is None:
+            return bool(self.__dict__.get("_early_debug"))
+        return bool(config.get("DEBUG"))
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        config = self.__dict__.get("config")
+        if config is None:
+            self.__dict__["_early_debug"] = value
+        else:
+            config["DEBUG"] = value
+
+    @property
+    def logger(self) -> logging.Logger:
+        """The app's logger (named after the app); errors in classic views are logged here."""
+        if self._logger is None:
+            logger = logging.getLogger(self.name)
+            if self.debug and not logger.level:
+                logger.setLevel(logging.DEBUG)
+            if not _has_level_handler(logger):
+                logger.addHandler(default_handler)
+            self._logger = logger
+        return self._logger
+
+    # -- registration ----------------------------------------------------------------------------------------
+
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: Callable[..., Any] | None = None,
+        provide_automatic_options: bool | None = None,
+        **options: Any,
+    ) -> None:
+        """Register ``view_func`` for ``rule`` under ``endpoint`` (Flask's ``add_url_rule``)."""
+        if endpoint is None:
+            if view_func is None:
+                raise TypeError("expected view func if endpoint is not provided.")
+            endpoint = view_func.__name__
+        methods = options.pop("methods", None)
+        if methods is None:
+            methods = getattr(view_func, "methods", None) or ("GET",)
+        if isinstance(methods, str):
+            raise TypeError('Allowed methods must be a list of strings, for example: @app.route(..., methods=["POST"])')
+        method_set = {item.upper() for item in methods} | set(getattr(view_func, "required_methods", ()))
+        defaults = options.pop("defaults", None)
+        strict = options.pop("strict_slashes", None)
+        subdomain = options.pop("subdomain", None)
+        host = options.pop("host", None)
+        options.pop("merge_slashes", None)
+        if options:
+            raise TypeError(f"Unexpected route options: {sorted(options)}")
+        rule_obj = self.url_rule_class(rule, endpoint, method_set, defaults, strict, subdomain, host)
+        self.url_map.add(rule_obj)
+        if view_func is not None:
+            old = self.view_functions.get(endpoint)
+            if old is not None and old != view_func:
+                raise AssertionError(f"View function mapping is overwriting an existing endpoint function: {endpoint}")
+            self.view_functions[endpoint] = view_func
+        self._add_core_route(rule_obj.path, rule_obj, view_func)
+        if rule_obj.path.endswith("/") and len(rule_obj.path) > 1:
+            strict_slashes = self.url_map.strict_slashes if strict is None else strict
+            if strict_slashes:
+                redirect = self.url_rule_class(rule[:-1], "", method_set, redirect_to=rule_obj)
+                self._add_core_route(rule_obj.path[:-1], redirect, view_func)
+            else:
+                self._add_core_route(rule_obj.path[:-1], rule_obj, view_func)
+
+    def _add_core_route(self, path: str, rule: Rule, view_func: Callable[..., Any] | None) -> None:
+        route = Route(
+            path,
+            view_func or _missing_view(rule.endpoint),
+            methods=rule.methods,
+            name=rule.endpoint or None,
+            include_in_schema=False,
+            options={"planner": self._classic_planner, "rule": rule},
+        )
+        self._append(route)
+
+    def teardown_appcontext(self, func: _F) -> _F:
+        """Run ``func(error)`` when the app context is popped (after each request, and after ``app_context()``)."""
+        self.teardown_appcontext_funcs.append(func)
+        self._setup_changed()
+        return func
+
+    def shell_context_processor(self, func: _F) -> _F:
+        """Add the dict ``func()`` returns to ``ketch shell``'s namespace."""
+        self.shell_context_processors.append(func)
+        return func
+
+    def register_error_handler(self, code_or_exception: int | type[BaseException], func: Callable[..., Any]) -> None:
+        super().register_error_handler(code_or_exception, func)
+        self._install_routing_errors()
+
+    def _install_routing_errors(self) -> None:
+        """Route-level 404/405 (and errors raised before a route matched) go through the classic hooks and
+        error handlers, as in Flask."""
+        if not getattr(self.exception_handlers.get(HTTPException), "classic_adapter", False):
+            self.exception_handlers.setdefault(HTTPException, self._handle_routing_error)
+
+    async def _handle_routing_error(self, request: Any, exc: Exception) -> Any:
+        route = request.scope.get("route")
+        if route is not None and not isinstance(route.options.get("planner"), ClassicPlanner):
+            return http_exception_handler(request, exc)  # type: ignore[arg-type]  # a typed route's error: JSON
+        if not self._classic_style and self.find_error_handler(exc, []) is None:
+            return http_exception_handler(request, exc)  # type: ignore[arg-type]
+        plan = self._routing_error_plan
+        if plan is None:
+            plan = self._routing_error_plan = ClassicPlan.for_errors(self, self.limits)
+        return await plan.respond(request.scope, request.receive, exc)  # type: ignore[arg-type]
+
+    _handle_routing_error.classic_adapter = True  # type: ignore[attr-defined]
+
+    # -- what a classic plan asks of the app (see ClassicFace in _plan/classic.py) ---------------------------
+
+    def hooks_for(self, kind: str, blueprints: list[str]) -> list[Callable[..., Any]]:
+        """The functions of one hook kind that apply to a request in ``blueprints``, in the order Flask calls them."""
+        if kind == "teardown_appcontext":
+            return list(reversed(self.teardown_appcontext_funcs))
+        tables = {
+            "before_request": self.before_request_funcs,
+            "url_value_preprocessor": self.url_value_preprocessors,
+            "context_processor": self.template_context_processors,
+            "url_defaults": self.url_default_functions,
+            "after_request": self.after_request_funcs,
+            "teardown_request": self.teardown_request_funcs,
+        }
+        table = tables[kind]
+        if kind in ("after_request", "teardown_request"):
+            return [func for name in (*blueprints, None) for func in reversed(table.get(name, []))]
+        return [func for name in (None, *reversed(blueprints)) for func in table.get(name, [])]
+
+    def find_error_handler(self, exc: BaseException, blueprints: list[str]) -> Callable[..., Any] | None:
+        """Flask's lookup: handlers for the status code (blueprints, then the app) before handlers by class."""
+        code = http_status_of(exc)
+        mro = type(exc).__mro__
+        for c in (code, None) if code is not None else (None,):
+            for name in (*blueprints, None):
+                handlers = self.error_handler_spec.get(name, {}).get(c)
+                if not handlers:
+                    continue
+                for cls in mro:
+                    handler = handlers.get(cls)
+                    if handler is not None:
+                        return handler
+        return None
+
+    def trap_http_exception(self, exc: BaseException) -> bool:
+        """Whether an HTTP error should propagate like any other exception (``TRAP_*`` settings)."""
+        if self.config["TRAP_HTTP_EXCEPTIONS"]:
+            return True
+        trap_bad_request = self.config["TRAP_BAD_REQUEST_ERRORS"]
+        status = http_status_of(exc)
+        if trap_bad_request is None and self.debug and isinstance(exc, KeyError) and status == 400:
+            return True
+        return bool(trap_bad_request) and status == 400
+
+    def csrf_check(self, endpoint: str, view: Callable[..., Any]) -> Callable[[Any], None] | None:
+        if not endpoint or not self.config.get("CSRF_ENABLED") or getattr(view, "csrf_exempt", False):
+            return None
+        if not self.secret_key:
+            raise ImproperlyConfigured(
+                f"CSRF protection for {endpoint!r} needs a SECRET_KEY: set app.config['SECRET_KEY'], or set "
+                "app.config['CSRF_ENABLED'] = False (or mark the view with ketch.csrf.csrf_exempt)."
+            )
+        from ketch.csrf import protect
+
+        return protect
+
+    def send_signal(self, name: str, **kwargs: Any) -> None:
+        import ketch.signals
+
+        signal: Signal = getattr(ketch.signals, name)
+        # PERF: a signal with no receivers is skipped without building anything.
+        if signal.receivers:
+            signal.send(self, _async_wrapper=_sync_wrapper, **kwargs)
+
+    def log_exception(self, request: Any, exc: BaseException) -> None:
+        self.logger.error(f"Exception on {request.path} [{request.method}]", exc_info=exc)
+
+    def request_context(self, request: Any) -> RequestContext:
+        return RequestContext(self, request)
+
+    def open_request_session(self, request: Any) -> SessionMixin:
+        interface = self.session_interface
+        session = interface.open_session(self, request)
+        return session if session is not None else interface.make_null_session(self)  # type: ignore[no-any-return]
+
+    def save_request_session(self, ctx: Any, response: Any) -> None:
+        interface = self.session_interface
+        session = ctx.session_opened
+        if session is None:
+            # Untouched, but a permanent session's expiry still slides on every request (as in Flask): open it
+            # now, only when the request carries a session cookie.
+            name = interface.get_cookie_name(self)
+            if not self.config["SESSION_REFRESH_EACH_REQUEST"] or name not in ctx.request.cookies:
+                return
+            session = ctx.open_session_quietly()
+        if not interface.is_null_session(session):
+            interface.save_session(self, session, response)
+
+    def make_response(self, rv: Any) -> Any:
+        """Turn a view's return value into a response (Flask's return conventions)."""
+        ctx = _cv_request.get(None)
+        endpoint = ctx.request.endpoint if ctx is not None else None
+        return convert_return_value(rv, self.response_class, self.json.response, endpoint)
+
+    def redirect(self, location: str, code: int = 302) -> Any:
+        """A redirect response (``helpers.redirect`` calls this inside an app context)."""
+        return redirect_response(location, code, self.response_class)
+
+    def do_teardown_request(self, exc: BaseException | None, blueprints: list[str] | None = None) -> None:
+        """Run the teardown_request functions (a hand-pushed request context calls this when popped)."""
+        for func in self.hooks_for("teardown_request", blueprints or []):
+            run_sync(func, exc)
+        self.send_signal("request_tearing_down", exc=exc)
+
+    def do_teardown_appcontext(self, exc: BaseException | None) -> None:
+        """Run the teardown_appcontext functions."""
+        for func in self.hooks_for("teardown_appcontext", []):
+            run_sync(func, exc)
+        self.send_signal("appcontext_tearing_down", exc=exc)
+
+    # -- contexts --------------------------------------------------------------------------------------------
+
+    def app_context(self) -> AppContext:
+        """An app context for code outside a request: ``with app.app_context(): init_db()``."""
+        return AppContext(self)
+
+    def test_request_context(
+        self,
+        path: str = "/",
+        base_url: str | None = None,
+        method: str = "GET",
+        headers: Any = None,
+        query_string: str | bytes | dict[str, Any] | None = None,
+        data: str | bytes | dict[str, Any] | None = None,
+        json: Any = None,
+        content_type: str | None = None,
+    ) -> RequestContext:
+        """A request context for a request that is never sent, to call request-using code in tests."""
+        request = _build_request(self, path, base_url, method, headers, query_string, data, json, content_type)
+        return RequestContext(self, request)
+
+    # -- URLs ------------------------------------------------------------------------------------------------
+
+    def url_for(
+        self,
+        endpoint: str,
+        /,
+        *,
+        _anchor: str | None = None,
+        _method: str | None = None,
+        _scheme: str | None = None,
+        _external: bool | None = None,
+        **values: Any,
+    ) -> str:
+        """The URL of ``endpoint`` with ``values`` (see :func:`ketch.helpers.url_for`)."""
+        ctx = _cv_request.get(None)
+        if ctx is not None:
+            request = ctx.request
+            blueprint = request.blueprint
+            if endpoint[:1] == ".":
+                endpoint = f"{blueprint}{endpoint}" if blueprint is not None else endpoint[1:]
+            if _external is None:
+                _external = _scheme is not None
+            root, scheme, host = request.script_root, request.scheme, request.host
+        else:
+            server_name = self.config["SERVER_NAME"]
+            if not server_name:
+                raise RuntimeError(
+                    "Unable to build URLs outside an active request without 'SERVER_NAME' configured. Also configure "
+                    "'APPLICATION_ROOT' and 'PREFERRED_URL_SCHEME' as needed."
+                )
+            root = str(self.config["APPLICATION_ROOT"]).rstrip("/")
+            scheme, host = self.config["PREFERRED_URL_SCHEME"], server_name
+            if _external is None:
+                _external = True
+        if _scheme is not None and not _external:
+            raise ValueError("When specifying '_scheme', '_external' must be True.")
+        self.inject_url_defaults(endpoint, values)
+        try:
+            path = self._build_path(endpoint, values, _method)
+        except BuildError as error:
+            values.update(_anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external)
+            return self.handle_url_build_error(error, endpoint, values)
+        url = quote(root, safe="/%") + path
+        if _external:
+            url = f"{_scheme or scheme}://{host}{url}"
+        if _anchor is not None:
+            url += "#" + quote(_anchor, safe="%!#$&'()*+,/:;=?@")
+        return url
+
+    def _build_path(self, endpoint: str, values: dict[str, Any], method: str | None) -> str:
+        if endpoint in self.url_map._by_endpoint:
+            return self.url_map.build(endpoint, values, method)
+        try:  # a typed or core route: its name, its exact path parameters
+            return self.url_path_for(endpoint, **values)
+        except NoMatchFound:
+            raise BuildError(endpoint, values, method) from None
+
+    def inject_url_defaults(self, endpoint: str, values: dict[str, Any]) -> None:
+        """Let the url_defaults functions of the app and the endpoint's blueprints fill in ``values``."""
+        names = endpoint.split(".")[:-1]
+        blueprints = [".".join(names[:i]) for i in range(len(names), 0, -1)]
+        for func in self.hooks_for("url_defaults", blueprints):
+            func(endpoint, values)
+
+    def handle_url_build_error(self, error: BuildError, endpoint: str, values: dict[str, Any]) -> str:
+        """Try the ``url_build_error_handlers``; re-raise ``error`` if none returns a URL."""
+        for handler in self.url_build_error_handlers:
+            try:
+                result = handler(error, endpoint, values)
+            except BuildError as exc:
+                error = exc
+                continue
+            if result is not None:
+                return str(result)
+        raise error
+
+
+def _sync_wrapper(func: Callable[..., Any]) -> Callable[..., Any]:
+    return lambda *args, **kwargs: run_sync(func, *args, **kwargs)
+
+
+def _build_request(
+    app: ClassicApp,
+    path: str,
+    base_url: str | None,
+    method: str,
+    headers: Any,
+    query_string: str | bytes | dict[str, Any] | None,
+    data: str | bytes | dict[str, Any] | None,
+    json: Any,
+    content_type: str | None,
+) -> Any:
+    """A classic request for ``test_request_context``: an ASGI scope built from the arguments, body attached."""
+    path, _, query = path.partition("?")
+    if query_string is not None:
+        query = urlencode(query_string, doseq=True) if isinstance(query_string, dict) else query_string  # type: ignore[assignment]
+    if isinstance(query, bytes):
+        query = query.decode("latin-1")
+    if base_url is None:
+        server = app.config["SERVER_NAME"] or "localhost"
+        base_url = f"{app.config['PREFERRED_URL_SCHEME']}://{server}{str(app.config['APPLICATION_ROOT']).rstrip('/')}"
+    base = urlsplit(base_url)
+    root = base.path.rstrip("/")
+    body = b""
+    if json is not None:
+        body = app.json.dumps(json).encode()
+        content_type = content_type or "application/json"
+    elif isinstance(data, dict):
+        body = urlencode(data, doseq=True).encode()
+        content_type = content_type or "application/x-www-form-urlencoded"
+    elif data is not None:
+        body = data.encode() if isinstance(data, str) else data
+    raw_headers = [(b"host", base.netloc.encode("latin-1"))]
+    if content_type:
+        raw_headers.append((b"content-type", content_type.encode("latin-1")))
+    if body:
+        raw_headers.append((b"content-length", str(len(body)).encode()))
+    items = headers.items() if isinstance(headers, dict) else (headers or [])
+    raw_headers += [(str(k).lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in items]
+    port = base.port or (443 if base.scheme == "https" else 80)
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": method.upper(),
+        "scheme": base.scheme or "http",
+        "path": root + (path or "/"),
+        "raw_path": quote(root + (path or "/")).encode("ascii"),
+        "root_path": root,
+        "query_string": query.encode("latin-1"),
+        "headers": raw_headers,
+        "server": (base.hostname or "localhost", port),
+        "client": ("127.0.0.1", 0),
+    }
+    request = app.request_class(scope)
+    request._body = body
+    if content_type and content_type.startswith("application/x-www-form-urlencoded"):
+        request._form = FormData(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    matched = app.url_map.match(path or "/", method.upper())
+    if matched is not None:
+        request.url_rule, request.view_args = matched
+    return request

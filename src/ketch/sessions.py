@@ -1,0 +1,343 @@
+"""Signed-cookie sessions for the classic face: ``session`` (owner of itsdangerous).
+
+The session is a dict kept in a cookie signed with ``SECRET_KEY`` (HMAC-SHA1 through itsdangerous, salt
+``"cookie-session"``) and serialised as tagged JSON, the format Flask writes, so a session made by a Flask app with
+the same key reads back here. It is JSON, never pickle: a forged cookie can at worst carry data, never code.
+
+Reading never fails a request: a tampered, foreign-key, expired, oversized or malformed cookie is an empty
+session. A cookie signed with a key in ``SECRET_KEY_FALLBACKS`` is accepted, and any cookie written is signed with
+the current ``SECRET_KEY``. Touching the session at all (even ``"x" in session`` or ``len(session)``) adds
+``Vary: Cookie`` to the response.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from base64 import b64decode, b64encode
+from collections.abc import Callable, Iterator, MutableMapping
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from ketch.json import loads as _loads
+
+if TYPE_CHECKING:
+    from ketch.responses import Response
+
+__all__ = [
+    "NullSession",
+    "SecureCookieSession",
+    "SecureCookieSessionInterface",
+    "SessionInterface",
+    "SessionMixin",
+    "TaggedJSONSerializer",
+    "session_json_serializer",
+    "signing_serializer",
+]
+
+
+class SessionMixin(MutableMapping[str, Any]):
+    """What every session has beyond a dict: ``permanent``, ``new``, ``modified`` and ``accessed``."""
+
+    new = False
+    modified = True
+    accessed = True
+
+    @property
+    def permanent(self) -> bool:
+        """Kept for ``PERMANENT_SESSION_LIFETIME`` instead of until the browser closes."""
+        return bool(self.get("_permanent", False))
+
+    @permanent.setter
+    def permanent(self, value: bool) -> None:
+        self["_permanent"] = bool(value)
+
+
+class SecureCookieSession(dict[str, Any], SessionMixin):
+    """The session dict; it notes when it is read (``accessed``) and changed (``modified``).
+
+    Changing a mutable value in place (``session["cart"].append(x)``) is not seen: set ``session.modified = True``.
+    """
+
+    def __init__(self, initial: Any = None) -> None:
+        super().__init__(initial or ())
+        self.modified = False
+        self.accessed = False
+
+    def __getitem__(self, key: str) -> Any:
+        self.accessed = True
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.accessed = True
+        return super().get(key, default)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        self.accessed = True
+        if key not in self:
+            self.modified = True
+        return super().setdefault(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        self.accessed = True
+        return super().__contains__(key)
+
+    def __len__(self) -> int:
+        self.accessed = True
+        return super().__len__()
+
+    def __iter__(self) -> Iterator[str]:
+        self.accessed = True
+        return super().__iter__()
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.accessed = self.modified = True
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self.accessed = self.modified = True
+        super().__delitem__(key)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        self.accessed = self.modified = True
+        return super().pop(key, *default)
+
+    def popitem(self) -> tuple[str, Any]:
+        self.accessed = self.modified = True
+        return super().popitem()
+
+    def clear(self) -> None:
+        self.accessed = self.modified = True
+        super().clear()
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self.accessed = self.modified = True
+        super().update(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {dict.__repr__(self)}>"
+
+
+class NullSession(SecureCookieSession):
+    """The session when no ``SECRET_KEY`` is set: readable (empty), but writing to it raises."""
+
+    def _fail(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(
+            "The session is unavailable because no secret key was set. Set the secret_key on the application to "
+            "something unique and secret."
+        )
+
+    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _fail
+
+
+# -- the cookie format -------------------------------------------------------------------------------------
+
+
+def _http_date(value: datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return format_datetime(value.astimezone(UTC), usegmt=True)
+
+
+def _markup(value: str) -> Any:
+    try:
+        from markupsafe import Markup
+    except ImportError:  # pragma: no cover - markupsafe comes with jinja2
+        return value
+    return Markup(value)
+
+
+class TaggedJSONSerializer:
+    """JSON with tags for what JSON lacks (tuples, bytes, UUIDs, datetimes, markup): Flask's session format."""
+
+    # (tag, check, to_json, to_python), tried in order; "" tags only recurse.
+    def __init__(self) -> None:
+        self.order: list[tuple[str, Callable[[Any], bool], Callable[[Any], Any], Callable[[Any], Any]]] = [
+            (" di", self._is_tagged_dict, self._dict_to_json, lambda v: {next(iter(v))[:-2]: v[next(iter(v))]}),
+            ("", lambda v: isinstance(v, dict), lambda v: {k: self.tag(x) for k, x in v.items()}, lambda v: v),
+            (" t", lambda v: isinstance(v, tuple), lambda v: [self.tag(x) for x in v], tuple),
+            ("", lambda v: isinstance(v, list), lambda v: [self.tag(x) for x in v], lambda v: v),
+            (" b", lambda v: isinstance(v, bytes), lambda v: b64encode(v).decode("ascii"), b64decode),
+            (" m", lambda v: callable(getattr(v, "__html__", None)), lambda v: str(v.__html__()), _markup),
+            (" u", lambda v: isinstance(v, UUID), lambda v: v.hex, UUID),
+            (" d", lambda v: isinstance(v, datetime), _http_date, parsedate_to_datetime),
+        ]
+        self.tags = {key: to_python for key, _, _, to_python in self.order if key}
+
+    def _is_tagged_dict(self, value: Any) -> bool:
+        return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in self.tags
+
+    def _dict_to_json(self, value: dict[str, Any]) -> Any:
+        key = next(iter(value))
+        return {f"{key}__": self.tag(value[key])}
+
+    def tag(self, value: Any) -> Any:
+        for key, check, to_json, _ in self.order:
+            if check(value):
+                return {key: to_json(value)} if key else to_json(value)
+        return value
+
+    def untag(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            value = {k: self.untag(v) for k, v in value.items()}
+            if len(value) == 1:
+                key = next(iter(value))
+                if key in self.tags:
+                    return self.tags[key](value[key])
+        elif isinstance(value, list):
+            value = [self.untag(item) for item in value]
+        return value
+
+    def dumps(self, value: Any) -> str:
+        return json.dumps(self.tag(value), separators=(",", ":"), sort_keys=True, ensure_ascii=True)
+
+    def loads(self, value: str | bytes) -> Any:
+        return self.untag(_loads(value))
+
+
+session_json_serializer = TaggedJSONSerializer()
+
+
+def signing_serializer(keys: list[str | bytes], salt: str, serializer: Any = None) -> Any:
+    """An itsdangerous ``URLSafeTimedSerializer`` over ``keys`` (the last one signs; all of them verify)."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(
+        keys,  # type: ignore[arg-type]
+        salt=salt,
+        serializer=serializer,
+        signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1},
+    )
+
+
+def constant_time_equal(a: str, b: str) -> bool:
+    """Compare secrets without leaking how much of them matched."""
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def new_token() -> str:
+    """A fresh random token (for CSRF)."""
+    return secrets.token_hex(20)
+
+
+# -- interfaces --------------------------------------------------------------------------------------------
+
+
+class SessionInterface:
+    """How the app loads and saves ``session``; subclass it to keep sessions elsewhere (server side)."""
+
+    null_session_class: type[NullSession] = NullSession
+    pickle_based = False
+
+    def make_null_session(self, app: Any) -> NullSession:
+        return self.null_session_class()
+
+    def is_null_session(self, obj: object) -> bool:
+        return isinstance(obj, self.null_session_class)
+
+    def get_cookie_name(self, app: Any) -> str:
+        return str(app.config["SESSION_COOKIE_NAME"])
+
+    def get_cookie_domain(self, app: Any) -> str | None:
+        return app.config["SESSION_COOKIE_DOMAIN"]  # type: ignore[no-any-return]
+
+    def get_cookie_path(self, app: Any) -> str:
+        return str(app.config["SESSION_COOKIE_PATH"] or app.config["APPLICATION_ROOT"])
+
+    def get_cookie_httponly(self, app: Any) -> bool:
+        return bool(app.config["SESSION_COOKIE_HTTPONLY"])
+
+    def get_cookie_secure(self, app: Any) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"])
+
+    def get_cookie_samesite(self, app: Any) -> str | None:
+        return app.config["SESSION_COOKIE_SAMESITE"]  # type: ignore[no-any-return]
+
+    def get_cookie_partitioned(self, app: Any) -> bool:
+        return bool(app.config.get("SESSION_COOKIE_PARTITIONED", False))
+
+    def get_expiration_time(self, app: Any, session: SessionMixin) -> datetime | None:
+        if session.permanent:
+            lifetime: timedelta = app.permanent_session_lifetime
+            return datetime.now(UTC) + lifetime
+        return None
+
+    def should_set_cookie(self, app: Any, session: SessionMixin) -> bool:
+        """Write the cookie when the session changed, or on every request for permanent sessions when
+        ``SESSION_REFRESH_EACH_REQUEST`` is on (the expiry slides)."""
+        return session.modified or (session.permanent and bool(app.config["SESSION_REFRESH_EACH_REQUEST"]))
+
+    def open_session(self, app: Any, request: Any) -> SessionMixin | None:
+        raise NotImplementedError
+
+    def save_session(self, app: Any, session: SessionMixin, response: Response) -> None:
+        raise NotImplementedError
+
+
+class SecureCookieSessionInterface(SessionInterface):
+    """Sessions in a cookie signed with ``SECRET_KEY`` (and verified against ``SECRET_KEY_FALLBACKS`` too)."""
+
+    salt = "cookie-session"
+    serializer: Any = session_json_serializer
+    session_class = SecureCookieSession
+
+    def get_signing_serializer(self, app: Any) -> Any:
+        if not app.secret_key:
+            return None
+        keys: list[str | bytes] = list(app.config.get("SECRET_KEY_FALLBACKS") or [])
+        keys.append(app.secret_key)  # itsdangerous signs with the last key
+        return signing_serializer(keys, self.salt, self.serializer)
+
+    def open_session(self, app: Any, request: Any) -> SecureCookieSession | None:
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        value = request.cookies.get(self.get_cookie_name(app))
+        limit = app.config.get("MAX_COOKIE_SIZE") or 4093
+        if not value or len(value) > limit:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        try:
+            data = serializer.loads(value, max_age=max_age)
+        except Exception:  # bad signature, expired, bad base64, not JSON...: all mean "no session"
+            return self.session_class()
+        if not isinstance(data, dict):
+            return self.session_class()
+        return self.session_class(data)
+
+    def save_session(self, app: Any, session: SessionMixin, response: Response) -> None:
+        name = self.get_cookie_name(app)
+        domain = self.get_cookie_domain(app)
+        path = self.get_cookie_path(app)
+        secure = self.get_cookie_secure(app)
+        partitioned = self.get_cookie_partitioned(app)
+        samesite = self.get_cookie_samesite(app)
+        httponly = self.get_cookie_httponly(app)
+        headers = response.headers
+        if session.accessed:
+            headers.add_vary_header("Cookie")
+        if not session:
+            if session.modified:
+                _set_cookie(response, name, "", max_age=0, expires=0, domain=domain, path=path, secure=secure,
+                            httponly=httponly, samesite=samesite, partitioned=partitioned)  # fmt: skip
+                headers.add_vary_header("Cookie")
+            return
+        if not self.should_set_cookie(app, session):
+            return
+        expires = self.get_expiration_time(app, session)
+        value = self.get_signing_serializer(app).dumps(dict(session))
+        _set_cookie(response, name, value, expires=expires, domain=domain, path=path, secure=secure,
+                    httponly=httponly, samesite=samesite, partitioned=partitioned)  # fmt: skip
+        headers.add_vary_header("Cookie")
+
+
+def _set_cookie(response: Response, key: str, value: str, **options: Any) -> None:
+    from ketch.responses import build_cookie
+
+    samesite = options.pop("samesite", None)
+    cookie = build_cookie(key, value, samesite=samesite.lower() if samesite else None, **options)
+    response.raw_headers.append((b"set-cookie", cookie.encode("latin-1")))
