@@ -94,7 +94,8 @@ def measure_app(app: str, scenarios: list[str], number: int, log: Path | None = 
         if log is not None:
             log.write_text(proc.stderr)
         if proc.returncode != 0:
-            tail = proc.stderr.strip().splitlines()[-3:]
+            lines = [line for line in proc.stderr.strip().splitlines() if not line.startswith("==")]  # not valgrind's
+            tail = lines[-3:] or [f"exit status {proc.returncode}"]
             return {"null": None, **{s: {"instr": None, "error": " / ".join(tail)} for s in scenarios}}
         report = json.loads(proc.stdout.strip().splitlines()[-1])
         dumps = sorted(Path(tmp).glob("cg.out.*"), key=lambda p: int(p.suffix[1:]))

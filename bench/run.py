@@ -69,7 +69,18 @@ MODES: dict[str, dict[str, Any]] = {
         "extras_apps": ["raw_asgi", "ketch", "fastapi", "flask"],
     },
 }
-IMPORTS = ["ketch", "fastapi", "flask", "starlette", "litestar", "quart", "blacksheep", "falcon", "sanic"]
+# {distribution: the module an app imports}
+IMPORTS = {
+    "ketch": "ketch",
+    "fastapi": "fastapi",
+    "flask": "flask",
+    "starlette": "starlette.applications",
+    "litestar": "litestar",
+    "quart": "quart",
+    "blacksheep": "blacksheep",
+    "falcon": "falcon.asgi",
+    "sanic": "sanic",
+}
 STARTUP_ROUTES = 200
 
 NOTES = """\
@@ -170,6 +181,10 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def _child_json(command: list[str], log: Path, timeout: float) -> Any:
     proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     log.write_text(proc.stderr)
@@ -228,7 +243,7 @@ def run_e2e(plan: list[tuple[str, str, list[str]]], specs: dict[str, Any], cfg: 
 def run_extras(apps: list[str], specs: dict[str, Any], cfg: dict[str, Any], logs: Path) -> dict[str, Any]:
     from bench.extras import idle_rss, import_time, startup_time
 
-    modules = [m for m in IMPORTS if m == "ketch" or any(s.distribution == m for s in specs.values())]
+    modules = [m for d, m in IMPORTS.items() if d == "ketch" or any(s.distribution == d for s in specs.values())]
     if cfg["mode"] == "quick":
         modules = [m for m in modules if m in ("ketch", "fastapi", "flask")]
     _say(f"  extras: import time of {', '.join(modules)}")
@@ -313,7 +328,7 @@ def main(argv: list[str]) -> int:
             "python": platform.python_version(),
             "versions": _versions(specs),
             "settings": settings,
-            "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+            "load": {"start": _load()},
             "apps": names,
             "scenarios": scenarios,
         }
@@ -321,6 +336,7 @@ def main(argv: list[str]) -> int:
     if not args.no_inprocess:
         _say("A. in-process time")
         results["inprocess"], results["inprocess_null_us"] = run_inprocess(plan, cfg, logs)
+        results["meta"]["load"]["after inprocess"] = _load()
     if not args.no_callgrind:
         _say("A. in-process instructions")
         cg_apps = _select(cfg["cg_apps"], names)
@@ -329,6 +345,7 @@ def main(argv: list[str]) -> int:
         results["callgrind"], results["callgrind_null"] = run_callgrind(
             {n: s for n, s in cg_plan.items() if s}, cfg, logs
         )
+        results["meta"]["load"]["after callgrind"] = _load()
     if not args.no_e2e:
         if ensure_wrk():
             _say("B. end to end")
@@ -339,11 +356,13 @@ def main(argv: list[str]) -> int:
                     if chosen:
                         e2e_plan.append((name, server, chosen))
             results["e2e"] = run_e2e(e2e_plan, specs, cfg, logs)
+            results["meta"]["load"]["after e2e"] = _load()
         else:
             _say("B. end to end: wrk is not available, skipped")
     if not args.no_extras:
         _say("extras")
         results["extras"] = run_extras(_select(cfg["extras_apps"], names), specs, cfg, logs)
+        results["meta"]["load"]["after extras"] = _load()
     results["meta"]["elapsed_s"] = round(time.monotonic() - started)
 
     report = render(results, specs, NOTES)

@@ -46,7 +46,7 @@ def _cases() -> list[tuple[str, str]]:
 
 def test_ketch_and_floors_are_present() -> None:
     names = app_names()
-    assert {"ketch", "ketch_core", "raw_asgi", "raw_wsgi"} <= set(names)
+    assert {"ketch", "ketch_typed", "ketch_classic", "ketch_core", "raw_asgi", "raw_wsgi"} <= set(names)
     assert names[:2] == ["raw_asgi", "raw_wsgi"]
 
 
@@ -111,7 +111,7 @@ def test_report_renders_tables_and_targets() -> None:
             "python": "3.11",
             "versions": {"ketch": "0.1.0"},
             "settings": {"number": 1},
-            "load": "0.00",
+            "load": {"start": "0.00 0.00 0.00"},
             "apps": list(specs),
             "scenarios": ["plaintext", "json"],
         },

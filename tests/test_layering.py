@@ -60,7 +60,8 @@ LEVELS: dict[str, int] = {
     "wrappers": 4,  # the classic face's Flask-shaped request/response wrappers
     # 5: the top
     "app": 5,
-    "_classic_app": 5,  # the Flask-style methods Ketch inherits
+    "_classic_app": 5,
+    "testing": 5,  # the Flask-style methods Ketch inherits
     "testclient": 5,
     "cli": 5,
     "compat/*": 5,

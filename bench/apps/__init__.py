@@ -12,7 +12,8 @@ Each app module defines:
 - ``app``: the ASGI or WSGI callable; ``APPS``: ``{scenario: attribute}`` when a scenario needs another app
   object (so, for instance, session middleware does not sit in front of the plaintext route).
 - optionally ``session_cookie()``: the ``Cookie`` header of the ``classic`` scenario, signed by the framework's
-  own machinery; and ``many_routes(n)``: an app with ``n`` routes, for the start-up measurement.
+  own machinery; ``many_routes(n)``: an app with ``n`` routes, for the start-up measurement; and
+  ``STOPGAP = True`` on a ketch app that the targets use only when no other ketch app covers a scenario.
 
 Modules whose name starts with ``_`` are shared helpers, not apps.
 """
@@ -67,6 +68,10 @@ class AppSpec:
     @property
     def servers(self) -> tuple[str, ...]:
         return tuple(getattr(self.module, "SERVERS", ()))
+
+    @property
+    def stopgap(self) -> bool:
+        return bool(getattr(self.module, "STOPGAP", False))
 
     @property
     def floor(self) -> str:

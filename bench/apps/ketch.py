@@ -1,5 +1,5 @@
-"""ketch on its core: ``Ketch`` with ``@app.get`` handlers. The typed face and the classic face are separate
-apps (``ketch_typed``, ``ketch_classic``) once they exist."""
+"""ketch's hello-world routes as its docs write them: ``Ketch()`` and ``@app.get`` handlers returning a
+``PlainTextResponse`` or a dict. The other scenarios are in ``ketch_typed`` and ``ketch_classic``."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ ROLE = "ketch"
 DISTRIBUTION = "ketch"
 SCENARIOS = ("plaintext", "json")
 MISSING = {
-    "items": "typed face not built yet (see ketch (core, hand-validated))",
-    "users": "typed face not built yet (see ketch (core, hand-validated))",
-    "deps": "typed face (Depends) not built yet",
-    "deps_sync": "typed face (Depends) not built yet",
-    "classic": "classic face not built yet",
+    "items": "see ketch (typed)",
+    "users": "see ketch (typed)",
+    "deps": "see ketch (typed)",
+    "deps_sync": "see ketch (typed)",
+    "classic": "see ketch (classic)",
 }
 SERVERS = ("uvicorn", "granian")
 

@@ -1,8 +1,8 @@
-"""The classic face's registration surface: what ``Ketch`` (and ``Blueprint``) add for Flask-style apps.
+"""The classic face of the app: what ``Ketch`` adds for Flask-style apps.
 
-:class:`Scaffold` holds what an app and a blueprint share: ``route``/``add_url_rule``, the request hooks,
-``errorhandler``, template context processors and URL processors, static and template folders. :class:`ClassicApp`
-is the app side: ``config``, contexts, ``url_for``, ``make_response``, sessions, the Flask-style routing errors.
+:class:`ClassicApp` builds on :class:`~ketch.blueprints.Scaffold` (routes, hooks, error handlers, folders, shared
+with blueprints): ``config``, contexts, ``url_for``, ``make_response``, sessions, templates, blueprints and the
+Flask-style routing errors.
 
 ``app.route()`` records a core :class:`~ketch.routing.route.Route` whose options name the :class:`ClassicPlanner`;
 nothing here runs for a typed route, and a typed-only app never pushes a context (STYLE.md rule 6).
@@ -12,24 +12,25 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import importlib.util
+import http
 import logging
 import os
 import re
 import sys
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import timedelta
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
+from ketch import signals as _signals
 from ketch._plan.classic import ClassicPlan, ClassicPlanner, convert_return_value, http_status_of, run_sync
+from ketch.blueprints import Scaffold, find_package_path
 from ketch.config import Config, ConfigAttribute
 from ketch.ctx import AppContext, AppGlobals, RequestContext, _cv_app, _cv_request
 from ketch.datastructures import FormData
 from ketch.exception_handlers import http_exception_handler
 from ketch.exceptions import HTTPException, ImproperlyConfigured
-from ketch.helpers import DefaultJSONProvider, redirect_response, send_from_directory
+from ketch.helpers import DefaultJSONProvider, redirect_response
 from ketch.routing.convertors import CONVERTORS, Convertor, compile_path, register_convertor
 from ketch.routing.route import Route
 from ketch.routing.urls import NoMatchFound
@@ -40,7 +41,7 @@ from ketch.wrappers import Request, Response
 if TYPE_CHECKING:
     from ketch.limits import Limits
 
-__all__ = ["BuildError", "ClassicApp", "Rule", "Scaffold", "UrlMap", "get_root_path"]
+__all__ = ["BuildError", "ClassicApp", "Rule", "UrlMap", "with_appcontext"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -247,14 +248,21 @@ def translate_rule(rule: str) -> str:
 def _convertor_with_args(name: str, args: str) -> Convertor:
     call = ast.parse(f"f({args})", mode="eval").body
     assert isinstance(call, ast.Call)
-    positional = [ast.literal_eval(arg) for arg in call.args]
-    keywords = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords if kw.arg}
+    positional = [_literal(arg) for arg in call.args]
+    keywords = {kw.arg: _literal(kw.value) for kw in call.keywords if kw.arg}
     base = CONVERTORS.get(name)
     if name == "any":
         return _AnyConvertor([str(item) for item in positional])
     if base is None:
         raise ValueError(f"Unknown path convertor {name!r}")
     return _BoundedConvertor(base, **keywords)
+
+
+def _literal(node: ast.expr) -> Any:
+    """A converter argument: a Python literal, or a bare word (``any(red, green)``) as a string."""
+    if isinstance(node, ast.Name):
+        return {"True": True, "False": False, "None": None}.get(node.id, node.id)
+    return ast.literal_eval(node)
 
 
 class _AnyConvertor(Convertor):
@@ -304,256 +312,18 @@ class _BoundedConvertor(Convertor):
         return text.zfill(fixed) if fixed else text
 
 
-# -- the shared scaffold -----------------------------------------------------------------------------------
-
-
-def get_root_path(import_name: str) -> str:
-    """The folder of the module or package ``import_name`` (the current directory if it has none)."""
-    filename: str | None = getattr(sys.modules.get(import_name), "__file__", None)
-    if filename:
-        return os.path.dirname(os.path.abspath(filename))
-    try:
-        spec = importlib.util.find_spec(import_name)
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None or spec.origin in (None, "namespace", "built-in"):
-        return os.getcwd()
-    return os.path.dirname(os.path.abspath(spec.origin))
-
-
-def _find_package_path(import_name: str) -> str:
-    """The folder that holds the top-level package or module of ``import_name`` (where ``instance/`` goes)."""
-    root = import_name.partition(".")[0]
-    try:
-        spec = importlib.util.find_spec(root)
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None or spec.origin in (None, "namespace"):
-        filename: str | None = getattr(sys.modules.get(root), "__file__", None)
-        return os.path.dirname(os.path.abspath(filename)) if filename else os.getcwd()
-    if spec.submodule_search_locations:
-        return os.path.dirname(os.path.dirname(spec.origin))
-    return os.path.dirname(spec.origin)
-
-
-def _exc_class_and_code(key: int | type[BaseException]) -> tuple[type[BaseException], int | None]:
-    """An ``errorhandler`` key as (class, status code). A bare code matches any exception with that status."""
-    if isinstance(key, int):
-        if not 400 <= key <= 599:
-            raise ValueError(
-                f"'{key}' is not a recognized HTTP error code. Use a subclass of HTTPException with that code instead."
-            )
-        return Exception, key
-    if isinstance(key, BaseException):
-        raise TypeError(
-            f"{key!r} is an instance, not a class. Handlers can only be registered for Exception classes or HTTP "
-            "error codes."
-        )
-    if not issubclass(key, Exception):
-        raise ValueError(
-            f"'{key.__name__}' is not a subclass of Exception. Handlers can only be registered for Exception classes "
-            "or HTTP error codes."
-        )
-    code = getattr(key, "code", None)
-    return key, code if isinstance(code, int) and hasattr(key, "get_response") else None
-
-
-class Scaffold:
-    """What an app and a blueprint share: routes, request hooks, error handlers, folders.
-
-    Hooks are kept by blueprint name (``None`` for the app's own), as Flask keeps them.
-    """
-
-    import_name: str
-    name: str
-    package_root: str
-    template_folder: str | None
-    view_functions: dict[str, Callable[..., Any]]
-    error_handler_spec: dict[str | None, dict[int | None, dict[type[BaseException], Callable[..., Any]]]]
-    before_request_funcs: dict[str | None, list[Callable[..., Any]]]
-    after_request_funcs: dict[str | None, list[Callable[..., Any]]]
-    teardown_request_funcs: dict[str | None, list[Callable[..., Any]]]
-    template_context_processors: dict[str | None, list[Callable[..., Any]]]
-    url_value_preprocessors: dict[str | None, list[Callable[..., Any]]]
-    url_default_functions: dict[str | None, list[Callable[..., Any]]]
-
-    def _init_scaffold(
-        self,
-        import_name: str,
-        static_folder: str | os.PathLike[str] | None = None,
-        static_url_path: str | None = None,
-        template_folder: str | os.PathLike[str] | None = None,
-        root_path: str | None = None,
-    ) -> None:
-        self.import_name = import_name
-        self.package_root = root_path if root_path is not None else get_root_path(import_name)
-        self._static_folder = os.fspath(static_folder) if static_folder is not None else None
-        self._static_url_path = static_url_path
-        self.template_folder = os.fspath(template_folder) if template_folder is not None else None
-        self.view_functions = {}
-        self.error_handler_spec = defaultdict(lambda: defaultdict(dict))
-        self.before_request_funcs = defaultdict(list)
-        self.after_request_funcs = defaultdict(list)
-        self.teardown_request_funcs = defaultdict(list)
-        self.template_context_processors = defaultdict(list)
-        self.url_value_preprocessors = defaultdict(list)
-        self.url_default_functions = defaultdict(list)
-        self._jinja_loader: Any = None
-
-    def _setup_changed(self) -> None:
-        """Called after every registration (the app re-plans its routes on the next request)."""
-
-    # -- folders ---------------------------------------------------------------------------------------------
-
-    @property
-    def static_folder(self) -> str | None:
-        """The absolute path of the static folder, if there is one."""
-        if self._static_folder is None:
-            return None
-        return os.path.join(self.package_root, self._static_folder)
-
-    @static_folder.setter
-    def static_folder(self, value: str | os.PathLike[str] | None) -> None:
-        self._static_folder = os.fspath(value).rstrip("/\\") if value is not None else None
-
-    @property
-    def has_static_folder(self) -> bool:
-        return self._static_folder is not None
-
-    @property
-    def static_url_path(self) -> str | None:
-        """The URL prefix static files are served under (``/static`` by default)."""
-        if self._static_url_path is not None:
-            return self._static_url_path
-        if self._static_folder is not None:
-            return ("/" + os.path.basename(self._static_folder)).rstrip("/")
-        return None
-
-    @static_url_path.setter
-    def static_url_path(self, value: str | None) -> None:
-        self._static_url_path = value.rstrip("/") if value is not None else None
-
-    def get_send_file_max_age(self, filename: str | None) -> int | None:
-        """How long browsers may cache static files (``SEND_FILE_MAX_AGE_DEFAULT``; None: revalidate)."""
-        value = _cv_app.get().app.config["SEND_FILE_MAX_AGE_DEFAULT"] if _cv_app.get(None) else None
-        if isinstance(value, timedelta):
-            return int(value.total_seconds())
-        return value
-
-    def send_static_file(self, filename: str) -> Response:
-        """Serve ``filename`` from the static folder (the view behind ``/static/<path:filename>``)."""
-        if self.static_folder is None:
-            raise RuntimeError("'static_folder' must be set to serve static_files.")
-        return send_from_directory(  # type: ignore[return-value]
-            self.static_folder, filename, max_age=self.get_send_file_max_age(filename)
-        )
-
-    def open_resource(self, resource: str, mode: str = "rb", encoding: str | None = None) -> IO[Any]:
-        """Open a file relative to the app's (or blueprint's) package folder for reading."""
-        if mode not in {"r", "rt", "rb"}:
-            raise ValueError("Resources can only be opened for reading.")
-        path = os.path.join(self.package_root, resource)
-        if mode == "rb":
-            return open(path, mode)
-        return open(path, mode, encoding=encoding)
-
-    # -- routes ----------------------------------------------------------------------------------------------
-
-    def add_url_rule(
-        self,
-        rule: str,
-        endpoint: str | None = None,
-        view_func: Callable[..., Any] | None = None,
-        provide_automatic_options: bool | None = None,
-        **options: Any,
-    ) -> None:
-        raise NotImplementedError
-
-    def route(self, rule: str, **options: Any) -> Callable[[_F], _F]:
-        """Register the decorated function as the view for ``rule`` (Flask's ``@app.route``).
-
-        Options: ``methods`` (default ``["GET"]``), ``endpoint`` (default: the function name), ``defaults``,
-        ``strict_slashes``, ``host``, ``subdomain``.
-        """
-
-        def decorator(func: _F) -> _F:
-            endpoint = options.pop("endpoint", None)
-            self.add_url_rule(rule, endpoint, func, **options)
-            return func
-
-        return decorator
-
-    def _method_route(self, method: str, rule: str, options: dict[str, Any]) -> Callable[[_F], _F]:
-        if "methods" in options:
-            raise TypeError("Use the 'route' decorator to use the 'methods' argument.")
-        return self.route(rule, methods=[method], **options)
-
-    def endpoint(self, endpoint: str) -> Callable[[_F], _F]:
-        """Use the decorated function as the view of a rule added with ``add_url_rule(rule, endpoint)``."""
-
-        def decorator(func: _F) -> _F:
-            self.view_functions[endpoint] = func
-            self._setup_changed()
-            return func
-
-        return decorator
-
-    # -- hooks -----------------------------------------------------------------------------------------------
-
-    def _hook(self, table: dict[str | None, list[Callable[..., Any]]], func: _F) -> _F:
-        table[None].append(func)
-        self._setup_changed()
-        return func
-
-    def before_request(self, func: _F) -> _F:
-        """Run ``func()`` before each request; a non-None return value is sent instead of calling the view."""
-        return self._hook(self.before_request_funcs, func)
-
-    def after_request(self, func: _F) -> _F:
-        """Run ``func(response)`` after each request; it returns the response (the same or a new one)."""
-        return self._hook(self.after_request_funcs, func)
-
-    def teardown_request(self, func: _F) -> _F:
-        """Run ``func(error)`` when the request context is popped, even after an unhandled error."""
-        return self._hook(self.teardown_request_funcs, func)
-
-    def context_processor(self, func: _F) -> _F:
-        """Add the dict ``func()`` returns to every template's context."""
-        return self._hook(self.template_context_processors, func)
-
-    def url_value_preprocessor(self, func: _F) -> _F:
-        """Run ``func(endpoint, view_args)`` before the before_request functions (to pop shared URL values)."""
-        return self._hook(self.url_value_preprocessors, func)
-
-    def url_defaults(self, func: _F) -> _F:
-        """Run ``func(endpoint, values)`` when building URLs, to fill in values the caller left out."""
-        return self._hook(self.url_default_functions, func)
-
-    def errorhandler(self, code_or_exception: int | type[BaseException]) -> Callable[[_F], _F]:
-        """Handle an HTTP status code or an exception class (and its subclasses) with ``func(error)``."""
-
-        def decorator(func: _F) -> _F:
-            self.register_error_handler(code_or_exception, func)
-            return func
-
-        return decorator
-
-    def register_error_handler(self, code_or_exception: int | type[BaseException], func: Callable[..., Any]) -> None:
-        """Non-decorator form of :meth:`errorhandler`."""
-        exc_class, code = _exc_class_and_code(code_or_exception)
-        self.error_handler_spec[None][code][exc_class] = func
-        self._setup_changed()
-
-
 # -- the app side ------------------------------------------------------------------------------------------
 
-_SIGNAL_NAMES = (
-    "request_started",
-    "request_finished",
-    "request_tearing_down",
-    "got_request_exception",
-    "appcontext_tearing_down",
-)
+_SIGNALS: dict[str, Signal] = {
+    name: getattr(_signals, name)
+    for name in (
+        "request_started",
+        "request_finished",
+        "request_tearing_down",
+        "got_request_exception",
+        "appcontext_tearing_down",
+    )
+}
 
 
 def _make_timedelta(value: timedelta | int | None) -> timedelta:
@@ -673,12 +443,12 @@ class ClassicApp(Scaffold):
         template_folder = options.pop("template_folder", "templates")
         instance_path = options.pop("instance_path", None)
         instance_relative_config = options.pop("instance_relative_config", False)
-        package_root = options.pop("root_folder", None)
+        root_path = options.pop("root_folder", None)
         for unused in ("static_host", "host_matching", "subdomain_matching"):
             options.pop(unused, None)
         self._classic_style = import_name is not None
         name = import_name or "ketch"
-        self._init_scaffold(name, static_folder, static_url_path, template_folder, package_root)
+        self._init_scaffold(name, static_folder, static_url_path, template_folder, root_path)
         if instance_path is not None and not os.path.isabs(instance_path):
             raise ValueError("If an instance path is provided it must be absolute. A relative path was given instead.")
         self.instance_path = instance_path or self.auto_find_instance_path()
@@ -710,13 +480,13 @@ class ClassicApp(Scaffold):
         self._changed()
 
     def make_config(self, instance_relative: bool = False) -> Config:
-        root = self.instance_path if instance_relative else self.package_root
+        root = self.instance_path if instance_relative else self.root_path
         defaults = dict(self.default_config)
         defaults["DEBUG"] = bool(os.environ.get("KETCH_DEBUG")) or None
         return self.config_class(root, defaults)
 
     def auto_find_instance_path(self) -> str:
-        return os.path.join(_find_package_path(self.import_name), "instance")
+        return os.path.join(find_package_path(self.import_name), "instance")
 
     def open_instance_resource(self, resource: str, mode: str = "rb", encoding: str | None = "utf-8") -> IO[Any]:
         """Open a file in the instance folder."""
@@ -760,6 +530,108 @@ class ClassicApp(Scaffold):
                 logger.addHandler(default_handler)
             self._logger = logger
         return self._logger
+
+    # -- templates -------------------------------------------------------------------------------------------
+
+    jinja_options: dict[str, Any] = {}
+
+    @property
+    def jinja_env(self) -> Any:
+        """The app's Jinja environment, created on first use (see :meth:`create_jinja_environment`)."""
+        env = self.__dict__.get("_jinja_env")
+        if env is None:
+            env = self.__dict__["_jinja_env"] = self.create_jinja_environment()
+        return env
+
+    def create_jinja_environment(self) -> Any:
+        """The Jinja environment: app and blueprint template folders, autoescape for HTML/XML, and the
+        template globals ``url_for``, ``get_flashed_messages``, ``config``, ``request``, ``session``, ``g`` and
+        ``csrf_token``."""
+        from ketch import globals as context_locals
+        from ketch.csrf import generate_csrf
+        from ketch.helpers import get_flashed_messages
+        from ketch.templating import DispatchingJinjaLoader, Environment
+
+        options = dict(self.jinja_options)
+        options.setdefault("autoescape", self.select_jinja_autoescape)
+        if "auto_reload" not in options:
+            auto_reload = self.config["TEMPLATES_AUTO_RELOAD"]
+            options["auto_reload"] = self.debug if auto_reload is None else auto_reload
+        options.setdefault("loader", DispatchingJinjaLoader(self._template_loaders))
+        env = Environment(self, **options)
+        env.globals.update(
+            url_for=self.url_for,
+            get_flashed_messages=get_flashed_messages,
+            config=self.config,
+            request=context_locals.request,
+            session=context_locals.session,
+            g=context_locals.g,
+            csrf_token=generate_csrf,
+        )
+        env.policies["json.dumps_function"] = self.json.dumps
+        return env
+
+    def _template_loaders(self) -> Iterator[Any]:
+        yield self.jinja_loader
+        for blueprint in self.blueprints.values():
+            yield blueprint.jinja_loader
+
+    def select_jinja_autoescape(self, filename: str | None) -> bool:
+        """Whether a template is autoescaped: template strings and ``.html``/``.htm``/``.xml``/``.xhtml``/``.svg``."""
+        from ketch.templating import select_autoescape
+
+        return select_autoescape(filename)
+
+    def update_template_context(self, context: dict[str, Any]) -> None:
+        """Add what the context processors return (app, then the current blueprints'); values passed to
+        ``render_template`` win."""
+        ctx = _cv_request.get(None)
+        blueprints = ctx.request.blueprints if ctx is not None else []
+        original = dict(context)
+        if _cv_app.get(None) is not None:
+            context["g"] = _cv_app.get().g
+        if ctx is not None:
+            # Not the session: touching it marks it accessed (Vary: Cookie); the global proxy stays in its place.
+            context["request"] = ctx.request
+        for func in self.hooks_for("context_processor", blueprints):
+            context.update(func())
+        context.update(original)
+
+    def template_filter(self, name: str | None = None) -> Callable[[_F], _F]:
+        """Register the decorated function as a Jinja filter (``{{ value|name }}``)."""
+
+        def decorator(func: _F) -> _F:
+            self.add_template_filter(func, name)
+            return func
+
+        return decorator
+
+    def add_template_filter(self, func: Callable[..., Any], name: str | None = None) -> None:
+        self.jinja_env.filters[name or func.__name__] = func
+
+    def template_test(self, name: str | None = None) -> Callable[[_F], _F]:
+        """Register the decorated function as a Jinja test (``{% if value is name %}``)."""
+
+        def decorator(func: _F) -> _F:
+            self.add_template_test(func, name)
+            return func
+
+        return decorator
+
+    def add_template_test(self, func: Callable[..., Any], name: str | None = None) -> None:
+        self.jinja_env.tests[name or func.__name__] = func
+
+    def template_global(self, name: str | None = None) -> Callable[[_F], _F]:
+        """Make the decorated function available in every template under ``name``."""
+
+        def decorator(func: _F) -> _F:
+            self.add_template_global(func, name)
+            return func
+
+        return decorator
+
+    def add_template_global(self, func: Callable[..., Any], name: str | None = None) -> None:
+        self.jinja_env.globals[name or func.__name__] = func
 
     # -- registration ----------------------------------------------------------------------------------------
 
@@ -816,6 +688,15 @@ class ClassicApp(Scaffold):
         )
         self._append(route)
 
+    def register_blueprint(self, blueprint: Any, **options: Any) -> None:
+        """Register a :class:`~ketch.blueprints.Blueprint` (options: ``url_prefix``, ``name``, ``subdomain``,
+        ``url_defaults``)."""
+        blueprint.register(self, options)
+
+    def iter_blueprints(self) -> Iterator[Any]:
+        """The registered blueprints, in registration order."""
+        return iter(self.blueprints.values())
+
     def teardown_appcontext(self, func: _F) -> _F:
         """Run ``func(error)`` when the app context is popped (after each request, and after ``app_context()``)."""
         self.teardown_appcontext_funcs.append(func)
@@ -841,7 +722,7 @@ class ClassicApp(Scaffold):
         route = request.scope.get("route")
         if route is not None and not isinstance(route.options.get("planner"), ClassicPlanner):
             return http_exception_handler(request, exc)  # type: ignore[arg-type]  # a typed route's error: JSON
-        if not self._classic_style and self.find_error_handler(exc, []) is None:
+        if not self._classic_style and self.find_error_handler(self.map_http_exception(exc), []) is None:
             return http_exception_handler(request, exc)  # type: ignore[arg-type]
         plan = self._routing_error_plan
         if plan is None:
@@ -884,6 +765,32 @@ class ClassicApp(Scaffold):
                         return handler
         return None
 
+    # Set to {status: exception class} to hand error handlers other HTTP exception classes for the errors ketch
+    # raises itself (the router's 404/405, a 413...): ketch.compat.flask gives Werkzeug's.
+    http_exception_classes: Mapping[int, type[Exception]] | None = None
+    bad_request_key_error_class: type[Exception] | None = None
+
+    def map_http_exception(self, exc: Exception) -> Exception:
+        """The exception error handlers see for ``exc``: ketch's own HTTP errors become the app's
+        ``http_exception_classes`` (so ``errorhandler(NotFound)`` catches the router's 404); others are kept."""
+        classes = self.http_exception_classes
+        # ketch's own classes only (a module under "ketch"; ketch/__init__ renames public ones to plain "ketch").
+        if classes is None or not isinstance(exc, HTTPException) or type(exc).__module__.split(".")[0] != "ketch":
+            return exc
+        if getattr(exc, "response", None) is not None:
+            return exc  # abort(response) and routing redirects carry their own response
+        if isinstance(exc, KeyError) and self.bad_request_key_error_class is not None:
+            return self.bad_request_key_error_class(getattr(exc, "key", None))
+        cls = classes.get(exc.status_code)
+        if cls is None:
+            return exc
+        default = isinstance(exc.detail, str) and exc.detail == http.HTTPStatus(exc.status_code).phrase
+        mapped = cls(description=None if default else str(exc.detail))  # type: ignore[call-arg]
+        allow = (exc.headers or {}).get("Allow")
+        if allow is not None and hasattr(mapped, "valid_methods"):
+            mapped.valid_methods = [method.strip() for method in allow.split(",") if method.strip()]
+        return mapped
+
     def trap_http_exception(self, exc: BaseException) -> bool:
         """Whether an HTTP error should propagate like any other exception (``TRAP_*`` settings)."""
         if self.config["TRAP_HTTP_EXCEPTIONS"]:
@@ -907,11 +814,9 @@ class ClassicApp(Scaffold):
         return protect
 
     def send_signal(self, name: str, **kwargs: Any) -> None:
-        import ketch.signals
-
-        signal: Signal = getattr(ketch.signals, name)
+        signal = _SIGNALS[name]
         # PERF: a signal with no receivers is skipped without building anything.
-        if signal.receivers:
+        if signal._receivers:
             signal.send(self, _async_wrapper=_sync_wrapper, **kwargs)
 
     def log_exception(self, request: Any, exc: BaseException) -> None:
@@ -959,6 +864,62 @@ class ClassicApp(Scaffold):
         for func in self.hooks_for("teardown_appcontext", []):
             run_sync(func, exc)
         self.send_signal("appcontext_tearing_down", exc=exc)
+
+    # -- command line ----------------------------------------------------------------------------------------
+
+    @property
+    def cli(self) -> Any:
+        """The app's click command group: ``@app.cli.command()`` commands run inside an app context."""
+        group = self.__dict__.get("_cli")
+        if group is None:
+            group = self.__dict__["_cli"] = _app_group_class()(self.name)
+        return group
+
+    def run(self, host: str | None = None, port: int | None = None, debug: bool | None = None, **options: Any) -> None:
+        """Serve the app with uvicorn on ``host:port`` (127.0.0.1:5000 by default), as Flask's ``app.run``.
+
+        For development only; ``ketch run`` has the full set of options (reload, workers, proxies).
+        """
+        from ketch.cli import _log_config, _run_server
+
+        if debug is not None:
+            self.debug = bool(debug)
+        for unused in ("load_dotenv", "use_reloader", "use_debugger", "threaded", "processes"):
+            options.pop(unused, None)
+        _run_server(
+            self,
+            host=host or "127.0.0.1",
+            port=5000 if port is None else int(port),
+            log_config=_log_config(self.debug, None),
+            lifespan="on",
+            **options,
+        )
+
+    def test_cli_runner(self, **kwargs: Any) -> Any:
+        """A click test runner whose ``invoke(args=[...])`` runs the app's commands in an app context."""
+        from click.testing import CliRunner
+
+        app = self
+
+        class AppCliRunner(CliRunner):
+            def invoke(self, cli: Any = None, args: Any = None, **options: Any) -> Any:  # type: ignore[override]
+                with app.app_context():
+                    return super().invoke(cli if cli is not None else app.cli, args, **options)
+
+        return AppCliRunner(**kwargs)
+
+    # -- testing ---------------------------------------------------------------------------------------------
+
+    test_client_class: type[Any] | None = None
+
+    def test_client(self, use_cookies: bool = True, **kwargs: Any) -> Any:
+        """A Flask-shaped test client (:class:`ketch.testing.FlaskClient`) for this app."""
+        cls = self.test_client_class
+        if cls is None:
+            from ketch.testing import FlaskClient
+
+            cls = FlaskClient
+        return cls(self, use_cookies=use_cookies, **kwargs)
 
     # -- contexts --------------------------------------------------------------------------------------------
 
@@ -1056,6 +1017,46 @@ class ClassicApp(Scaffold):
             if result is not None:
                 return str(result)
         raise error
+
+
+def _app_group_class() -> Any:
+    """A click group whose commands run inside the app's context (Flask's ``AppGroup``)."""
+    # NOTE: cli.py owns click; this group belongs there (as ketch.cli.AppGroup) once cli.py grows app commands.
+    import click
+
+    class AppGroup(click.Group):
+        def command(self, *args: Any, **kwargs: Any) -> Any:
+            wrap = kwargs.pop("with_appcontext", True)
+
+            def decorator(func: Callable[..., Any]) -> Any:
+                return super(AppGroup, self).command(*args, **kwargs)(with_appcontext(func) if wrap else func)
+
+            return decorator
+
+        def group(self, *args: Any, **kwargs: Any) -> Any:
+            kwargs.setdefault("cls", AppGroup)
+            return super().group(*args, **kwargs)
+
+    return AppGroup
+
+
+def with_appcontext(func: _F) -> _F:
+    """Run a CLI command inside the current app's context (the app the command belongs to)."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if _cv_app.get(None) is not None:
+            return func(*args, **kwargs)
+        import click
+
+        app = click.get_current_context().find_object(ClassicApp)
+        if app is None:
+            return func(*args, **kwargs)
+        with app.app_context():
+            return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _sync_wrapper(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -68,6 +68,9 @@ class Config(dict[str, Any]):
         defaults: the settings to start with.
     """
 
+    # The default prefix of from_prefixed_env (``KETCH_SECRET_KEY``...).
+    env_prefix = "KETCH"
+
     def __init__(self, root_path: str | os.PathLike[str] = ".", defaults: Mapping[str, Any] | None = None) -> None:
         super().__init__(defaults or {})
         self.root_path = root_path
@@ -84,10 +87,10 @@ class Config(dict[str, Any]):
             )
         return self.from_pyfile(value, silent=silent)
 
-    def from_prefixed_env(self, prefix: str = "KETCH", *, loads: Callable[[str], Any] = json.loads) -> bool:
-        """Load every ``{prefix}_KEY`` environment variable as ``KEY``, parsing values as JSON when they parse
-        (``KETCH_DEBUG=true`` is ``True``); ``A__B`` sets ``config["A"]["B"]``."""
-        start = f"{prefix}_"
+    def from_prefixed_env(self, prefix: str | None = None, *, loads: Callable[[str], Any] = json.loads) -> bool:
+        """Load every ``{prefix}_KEY`` environment variable (``KETCH_`` by default) as ``KEY``, parsing values as
+        JSON when they parse (``KETCH_DEBUG=true`` is ``True``); ``A__B`` sets ``config["A"]["B"]``."""
+        start = f"{prefix or self.env_prefix}_"
         for key in sorted(os.environ):
             if not key.startswith(start):
                 continue

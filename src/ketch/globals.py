@@ -95,7 +95,10 @@ class ContextProxy:
         return hash(self._lookup())
 
     def __str__(self) -> str:
-        return str(self._lookup())
+        try:
+            return str(self._lookup())
+        except RuntimeError:
+            return "<ContextProxy unbound>"
 
     def __repr__(self) -> str:
         try:

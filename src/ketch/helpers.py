@@ -25,7 +25,7 @@ from ketch._plan.classic import InternalServerError, run_sync
 from ketch.ctx import _cv_app, _cv_request, current_app_context, current_request_context
 from ketch.exceptions import HTTPException
 from ketch.responses import Response
-from ketch.signals import message_flashed
+from ketch.signals import before_render_template, message_flashed, template_rendered
 from ketch.staticfiles import clean_path
 from ketch.wrappers import Response as ClassicResponse
 
@@ -40,12 +40,19 @@ __all__ = [
     "abort",
     "flash",
     "get_flashed_messages",
+    "get_template_attribute",
+    "json_dumps",
+    "json_loads",
     "jsonify",
     "make_response",
     "redirect",
+    "render_template",
+    "render_template_string",
     "safe_join",
     "send_file",
     "send_from_directory",
+    "stream_template",
+    "stream_template_string",
     "stream_with_context",
     "url_for",
 ]
@@ -66,13 +73,13 @@ def abort(code: int | Response, *args: Any, **kwargs: Any) -> NoReturn:
 
     An app may set ``app.aborter`` to raise its own exception classes (``ketch.compat.flask`` raises Werkzeug's).
     """
+    if isinstance(code, Response):
+        raise AbortResponse(code)
     app_ctx = _cv_app.get(None)
     if app_ctx is not None:
         aborter = getattr(app_ctx.app, "aborter", None)
         if aborter is not None:
             aborter(code, *args, **kwargs)
-    if isinstance(code, Response):
-        raise AbortResponse(code)
     description = args[0] if args else kwargs.get("description")
     raise HTTPException(code, description, headers=kwargs.get("headers"))
 
@@ -215,6 +222,23 @@ class DefaultJSONProvider(JSONProvider):
         return self._app.response_class(f"{text}\n", mimetype=self.mimetype)  # type: ignore[no-any-return]
 
 
+def json_dumps(obj: Any, **kwargs: Any) -> str:
+    """Serialise to JSON with the current app's provider (``app.json``), or Flask's defaults outside an app."""
+    app_ctx = _cv_app.get(None)
+    if app_ctx is not None:
+        return app_ctx.app.json.dumps(obj, **kwargs)  # type: ignore[no-any-return]
+    kwargs.setdefault("default", _default)
+    return _json.dumps(obj, **kwargs)
+
+
+def json_loads(s: str | bytes, **kwargs: Any) -> Any:
+    """Parse JSON with the current app's provider, or the standard library outside an app."""
+    app_ctx = _cv_app.get(None)
+    if app_ctx is not None:
+        return app_ctx.app.json.loads(s, **kwargs)
+    return _json.loads(s, **kwargs)
+
+
 # -- files -------------------------------------------------------------------------------------------------
 
 
@@ -238,7 +262,7 @@ def send_file(
         if not os.path.isabs(path):
             app_ctx = _cv_app.get(None)
             if app_ctx is not None:
-                path = os.path.join(app_ctx.app.package_root, path)
+                path = os.path.join(app_ctx.app.root_path, path)
     if download_name is None and path is not None:
         download_name = os.path.basename(path)
     if mimetype is None:
@@ -310,7 +334,7 @@ def send_from_directory(directory: str | os.PathLike[str], path: str, **kwargs: 
     if not os.path.isabs(root):
         app_ctx = _cv_app.get(None)
         if app_ctx is not None:
-            root = os.path.join(app_ctx.app.package_root, root)
+            root = os.path.join(app_ctx.app.root_path, root)
     joined = safe_join(root, path)
     if joined is None:
         raise HTTPException(404)
@@ -391,6 +415,67 @@ def _end_stream(ctx: RequestContext, error: BaseException | None) -> None:
         app = ctx.app
         app.do_teardown_request(error, ctx.request.blueprints)
         app.do_teardown_appcontext(error)
+
+
+# -- templates ---------------------------------------------------------------------------------------------
+
+
+def _render(app: Any, template: Any, context: dict[str, Any]) -> str:
+    app.update_template_context(context)
+    if before_render_template.receivers:
+        before_render_template.send(app, _async_wrapper=_sync, template=template, context=context)
+    text: str = template.render(context)
+    if template_rendered.receivers:
+        template_rendered.send(app, _async_wrapper=_sync, template=template, context=context)
+    return text
+
+
+def render_template(template_name_or_list: str | list[str], **context: Any) -> str:
+    """Render a template from the app's (or a blueprint's) ``templates`` folder with ``context``.
+
+    The template also sees ``request``, ``session``, ``g``, ``config``, ``url_for``, ``get_flashed_messages``,
+    ``csrf_token`` and what the context processors return. HTML and XML templates are autoescaped.
+    """
+    app = current_app_context().app
+    template = app.jinja_env.get_or_select_template(template_name_or_list)
+    return _render(app, template, context)
+
+
+def get_template_attribute(template_name: str, attribute: str) -> Any:
+    """A macro or variable a template defines, to call from Python: ``get_template_attribute("m.html", "hello")``."""
+    return getattr(current_app_context().app.jinja_env.get_template(template_name).module, attribute)
+
+
+def render_template_string(source: str, **context: Any) -> str:
+    """Render a template given as a string (autoescaped)."""
+    app = current_app_context().app
+    return _render(app, app.jinja_env.from_string(source), context)
+
+
+def _stream(app: Any, template: Any, context: dict[str, Any]) -> Iterator[str]:
+    app.update_template_context(context)
+    if before_render_template.receivers:
+        before_render_template.send(app, _async_wrapper=_sync, template=template, context=context)
+
+    def generate() -> Iterator[str]:
+        yield from template.generate(context)
+        if template_rendered.receivers:
+            template_rendered.send(app, _async_wrapper=_sync, template=template, context=context)
+
+    stream = generate()
+    return stream_with_context(stream) if _cv_request.get(None) is not None else stream
+
+
+def stream_template(template_name_or_list: str | list[str], **context: Any) -> Iterator[str]:
+    """Render a template as it is sent (return the iterator from a view); the request stays available."""
+    app = current_app_context().app
+    return _stream(app, app.jinja_env.get_or_select_template(template_name_or_list), context)
+
+
+def stream_template_string(source: str, **context: Any) -> Iterator[str]:
+    """:func:`stream_template` for a template given as a string."""
+    app = current_app_context().app
+    return _stream(app, app.jinja_env.from_string(source), context)
 
 
 # -- flashing ----------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
-from ketch.datastructures import Headers, ImmutableMultiDict, MutableHeaders, UploadFile
+from ketch.datastructures import Headers, ImmutableMultiDict, MutableHeaders, UploadFile, encode_header
 from ketch.exceptions import HTTPException
 from ketch.json import loads
 from ketch.limits import DEFAULT_LIMITS, Limits
@@ -27,13 +27,31 @@ from ketch.responses import StreamingResponse, build_cookie
 from ketch.types import Receive, Scope, Send
 
 __all__ = [
+    "AfterRequestCallable",
+    "AppOrBlueprintKey",
     "Authorization",
     "BadRequestKeyError",
+    "BeforeRequestCallable",
+    "ErrorHandlerCallable",
     "FileStorage",
     "FormMultiDict",
+    "HeaderValue",
+    "HeadersValue",
     "Request",
     "Response",
+    "ResponseClass",
     "ResponseHeaders",
+    "ResponseReturnValue",
+    "ResponseValue",
+    "RouteCallable",
+    "ShellContextProcessorCallable",
+    "TeardownCallable",
+    "TemplateContextProcessorCallable",
+    "TemplateFilterCallable",
+    "TemplateGlobalCallable",
+    "TemplateTestCallable",
+    "URLDefaultCallable",
+    "URLValuePreprocessorCallable",
     "content_type_for",
     "status_line",
 ]
@@ -59,6 +77,20 @@ def content_type_for(mimetype: str, charset: str = "utf-8") -> str:
     return mimetype
 
 
+_CONTENT_TYPE_HEADERS: dict[tuple[str, str], bytes] = {}
+
+
+def _content_type_header(mimetype: str, charset: str) -> bytes:
+    """The encoded, validated ``Content-Type`` value for a mimetype (cached: a few types cover most responses)."""
+    key = (mimetype, charset)
+    value = _CONTENT_TYPE_HEADERS.get(key)
+    if value is None:
+        value = encode_header("content-type", content_type_for(mimetype, charset))[1]
+        if len(_CONTENT_TYPE_HEADERS) < 256:
+            _CONTENT_TYPE_HEADERS[key] = value
+    return value
+
+
 def status_line(code: int) -> str:
     """``404`` -> ``"404 NOT FOUND"``, the form Werkzeug's ``response.status`` has."""
     try:
@@ -81,10 +113,15 @@ class BadRequestKeyError(HTTPException, KeyError):
 class FormMultiDict(ImmutableMultiDict[Any]):
     """Flask's ``MultiDict`` reading API: ``d[key]`` is the first value (a 400 if missing), ``get(type=)``."""
 
-    __slots__ = ()
+    __slots__ = ("_key_error",)
 
-    def __init__(self, items: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        items: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
+        key_error: Callable[[str], Exception] | None = None,
+    ) -> None:
         super().__init__(items)
+        self._key_error = key_error or BadRequestKeyError
         # The first value wins for d[key], as in Werkzeug (ketch's own multi-dicts keep the last).
         first: dict[str, Any] = {}
         for key, value in self._list:
@@ -95,7 +132,7 @@ class FormMultiDict(ImmutableMultiDict[Any]):
         try:
             return self._dict[key]
         except KeyError:
-            raise BadRequestKeyError(key) from None
+            raise self._key_error(key) from None
 
     def get(self, key: str, default: Any = None, type: Callable[[Any], Any] | None = None) -> Any:
         """The first value for ``key`` converted by ``type``; ``default`` if missing or if ``type`` raises."""
@@ -247,6 +284,9 @@ class Request(CoreRequest):
 
     # Flask's request takes arbitrary attributes (``request.user = ...``): no __slots__ here, on purpose.
 
+    #: What ``args[...]``/``form[...]``/``files[...]`` raise for a missing key (a KeyError that answers 400).
+    key_error_class: Callable[[str], Exception] = BadRequestKeyError
+
     def __init__(self, scope: Scope, receive: Receive = empty_receive, limits: Limits = DEFAULT_LIMITS) -> None:
         super().__init__(scope, receive, limits)
         self.url_rule: Any = None
@@ -336,7 +376,7 @@ class Request(CoreRequest):
     def args(self) -> FormMultiDict:
         """The query string (``?page=2``) as a multi-dict; ``args["missing"]`` is a 400."""
         if self._args is None:
-            self._args = FormMultiDict(self.query_params.multi_items())
+            self._args = FormMultiDict(self.query_params.multi_items(), self.key_error_class)
         return self._args
 
     @property
@@ -428,8 +468,8 @@ class Request(CoreRequest):
                     files.append((key, FileStorage(value, key)))
                 else:
                     fields.append((key, value))
-        self._form_fields = FormMultiDict(fields)
-        self._files = FormMultiDict(files)
+        self._form_fields = FormMultiDict(fields, self.key_error_class)
+        self._files = FormMultiDict(files, self.key_error_class)
 
     @property
     def form(self) -> FormMultiDict:  # type: ignore[override]  # Flask's is a property, read ahead of the view
@@ -453,7 +493,7 @@ class Request(CoreRequest):
         pairs = list(self.args.multi_items())
         if self.method != "GET":
             pairs += self.form.multi_items()
-        return FormMultiDict(pairs)
+        return FormMultiDict(pairs, self.key_error_class)
 
     def get_data(self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False) -> Any:
         """The raw body (empty for a multipart body, which was parsed as it arrived)."""
@@ -626,6 +666,19 @@ class Response(StreamingResponse):
         self.body = b""
         self.body_iterator: Any = None
         self.raw_headers = []
+        sized = response is None or isinstance(response, str | bytes | bytearray | memoryview)
+        if headers is None and content_type is None:
+            # PERF: the common case (a view returned a str): two known headers, no lookups or re-validation.
+            if sized:
+                self.body = response.encode(self.charset) if isinstance(response, str) else bytes(response or b"")
+            else:
+                self.body_iterator = response
+            mimetype = mimetype or self.default_mimetype
+            if mimetype is not None:
+                self.raw_headers.append((b"content-type", _content_type_header(mimetype, self.charset)))
+            if sized:
+                self.raw_headers.append((b"content-length", str(len(self.body)).encode()))
+            return
         headers_out = self.headers
         if headers is not None:
             headers_out.extend(headers)
@@ -635,7 +688,7 @@ class Response(StreamingResponse):
                 content_type = content_type_for(mimetype, self.charset)
         if content_type is not None:
             headers_out["content-type"] = content_type
-        if response is None or isinstance(response, str | bytes | bytearray | memoryview):
+        if sized:
             self.set_data(response or b"")
         else:
             self.body_iterator = response
@@ -816,3 +869,27 @@ class Response(StreamingResponse):
     def __repr__(self) -> str:
         size = "streamed" if self.is_streamed else f"{len(self.body)} bytes"
         return f"<{type(self).__name__} {size} [{self.status}]>"
+
+
+# -- what views and hooks may be (Flask's ``flask.typing``) ---------------------------------------------------
+
+ResponseValue = Any
+"""What a view may return as a body: a Response, str, bytes, a list or dict (JSON), or an iterator."""
+HeaderValue = str | list[str] | tuple[str, ...]
+HeadersValue = Any
+ResponseReturnValue = Any
+"""A body, or ``(body, status)``, ``(body, headers)``, ``(body, status, headers)``."""
+ResponseClass = Response
+AppOrBlueprintKey = str | None
+AfterRequestCallable = Callable[..., Any]
+BeforeRequestCallable = Callable[[], Any]
+ShellContextProcessorCallable = Callable[[], dict[str, Any]]
+TeardownCallable = Callable[[BaseException | None], None]
+TemplateContextProcessorCallable = Callable[[], dict[str, Any]]
+TemplateFilterCallable = Callable[..., Any]
+TemplateGlobalCallable = Callable[..., Any]
+TemplateTestCallable = Callable[..., bool]
+URLDefaultCallable = Callable[[str, dict[str, Any]], None]
+URLValuePreprocessorCallable = Callable[[str | None, dict[str, Any] | None], None]
+ErrorHandlerCallable = Callable[[Any], Any]
+RouteCallable = Callable[..., Any]

@@ -16,6 +16,7 @@ import flask
 import werkzeug.exceptions
 
 import ketch
+import ketch.compat.flask
 import ketch.ctx
 import ketch.globals
 import ketch.helpers
@@ -26,9 +27,8 @@ __all__ = ["FLASK", "KETCH", "Req", "compare", "flask_style_ketch", "run"]
 
 
 def flask_style_ketch(import_name: str, **options: Any) -> ketch.Ketch:
-    """A ketch app with Flask's defaults where ketch's own differ (what ``ketch.compat.flask.Flask`` will be)."""
-    app = ketch.Ketch(import_name, **options)
-    app.config.update(CSRF_ENABLED=False, SESSION_COOKIE_SAMESITE=None)
+    """A ketch app with Flask's defaults: ``ketch.compat.flask.Flask``."""
+    app: ketch.Ketch = ketch.compat.flask.Flask(import_name, **options)
     return app
 
 
@@ -70,7 +70,7 @@ KETCH = SimpleNamespace(
     flash=ketch.helpers.flash,
     get_flashed_messages=ketch.helpers.get_flashed_messages,
     send_from_directory=ketch.helpers.send_from_directory,
-    HTTPException=ketch.HTTPException,
+    HTTPException=werkzeug.exceptions.HTTPException,
 )
 
 
@@ -154,4 +154,3 @@ def compare(build: Callable[[SimpleNamespace], Any], requests: list[Req]) -> lis
         for key in req.check:
             assert got[key] == expected[key], f"{req.method} {req.path}: {key} differs\nflask: {expected}\nketch: {got}"
     return ketch_results
-

@@ -75,7 +75,12 @@ def test_from_prefixed_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OTHER_X", "1")
     config = Config()
     config.from_prefixed_env()
-    assert config == {"SECRET_KEY": "env-secret", "DEBUG": True, "PORT": 8000, "DB": {"HOST": "localhost", "PORT": 5432}}
+    assert config == {
+        "SECRET_KEY": "env-secret",
+        "DEBUG": True,
+        "PORT": 8000,
+        "DB": {"HOST": "localhost", "PORT": 5432},
+    }
     monkeypatch.setenv("FLASK_KEY", "1")
     config.from_prefixed_env("FLASK")
     assert config["KEY"] == 1

@@ -112,7 +112,11 @@ def test_cross_site_posts_are_403_even_with_a_token(headers: dict[str, str]) -> 
 @pytest.mark.timeout(10)
 def test_same_origin_and_trusted_origins_pass() -> None:
     client, token = client_with_token(make_app(CSRF_TRUSTED_ORIGINS=["https://app.example"]))
-    for headers in ({"Origin": "http://testserver"}, {"Sec-Fetch-Site": "same-origin"}, {"Origin": "https://app.example"}):
+    for headers in (
+        {"Origin": "http://testserver"},
+        {"Sec-Fetch-Site": "same-origin"},
+        {"Origin": "https://app.example"},
+    ):
         assert client.post("/submit", data={"csrf_token": token}, headers=headers).status_code == 200
 
 

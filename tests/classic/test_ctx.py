@@ -329,4 +329,10 @@ def test_signals_for_a_request() -> None:
         client.get("/")
         client.get("/fail")
     client.get("/")
-    assert events == [("started", True), ("finished", 200), ("started", True), ("exception", "KeyError"), ("finished", 500)]
+    assert events == [
+        ("started", True),
+        ("finished", 200),
+        ("started", True),
+        ("exception", "KeyError"),
+        ("finished", 500),
+    ]

@@ -447,4 +447,3 @@ def test_hook_order() -> None:
         ],
     )
     assert results[1]["body"] == b'{"lang":"en","url":"/en/page"}\n'
-

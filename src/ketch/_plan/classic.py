@@ -28,7 +28,7 @@ from ketch.datastructures import Headers, MutableHeaders
 from ketch.exception_handlers import ExceptionHandlers, default_handlers
 from ketch.exceptions import ClientDisconnect, HTTPException, RequestTooLarge
 from ketch.limits import Limits
-from ketch.responses import Response
+from ketch.responses import Response, StreamingResponse
 from ketch.routing.matcher import PlanContext
 from ketch.routing.route import Route, WebSocketRoute
 from ketch.types import ASGIApp, Receive, Scope, Send
@@ -75,6 +75,8 @@ class ClassicFace(Protocol):
     def find_error_handler(self, exc: BaseException, blueprints: list[str]) -> Callable[..., Any] | None: ...
 
     def trap_http_exception(self, exc: BaseException) -> bool: ...
+
+    def map_http_exception(self, exc: Exception) -> Exception: ...
 
     def hooks_for(self, kind: str, blueprints: list[str]) -> list[Callable[..., Any]]: ...
 
@@ -161,8 +163,11 @@ def _drive_sync(lifecycle: _Lifecycle, loop: asyncio.AbstractEventLoop) -> Respo
         _handoff_loop.reset(token)
 
 
-async def _drive_async(lifecycle: _Lifecycle) -> Response:
-    """Run a request's lifecycle on the event loop: async functions awaited, sync ones on the thread pool."""
+async def _drive_async(lifecycle: _Lifecycle, kinds: dict[Callable[..., Any], bool]) -> Response:
+    """Run a request's lifecycle on the event loop: async functions awaited, sync ones on the thread pool.
+
+    ``kinds`` says, for the functions known at start-up, whether each is async.
+    """
     value: Any = None
     error: Exception | None = None
     while True:
@@ -172,7 +177,10 @@ async def _drive_async(lifecycle: _Lifecycle) -> Response:
             return stop.value  # type: ignore[no-any-return]
         error = None
         try:
-            if is_async_callable(func):
+            is_async = kinds.get(func)
+            if is_async is None:
+                is_async = is_async_callable(func)
+            if is_async:
                 value = await func(*args, **kwargs)
             else:
                 value = await run_in_threadpool(func, *args, **kwargs)
@@ -330,6 +338,10 @@ def convert_return_value(
             rv = json_response(rv)
         elif isinstance(rv, HTTPException):
             rv = error_page(rv, response_class)
+        elif _is_http_exception(rv):
+            rv = foreign_response(rv.get_response())
+        elif _is_foreign_response(rv):
+            rv = foreign_response(rv)
         else:
             raise TypeError(
                 "The view function did not return a valid response. The return type must be a string, dict, list, "
@@ -344,6 +356,25 @@ def convert_return_value(
     if headers:
         replace_headers(MutableHeaders(raw=rv.raw_headers), headers)
     return rv  # type: ignore[no-any-return]
+
+
+def _is_foreign_response(value: Any) -> bool:
+    return hasattr(value, "get_data") and hasattr(value, "status_code") and hasattr(value, "headers")
+
+
+def foreign_response(response: Any) -> Response:
+    """A ketch response from another framework's (a Werkzeug response: what ``werkzeug.utils.redirect`` or a
+    Werkzeug HTTP exception's ``get_response()`` returns): same status, headers and body."""
+    if getattr(response, "is_streamed", False):
+        result: Response = StreamingResponse(response.response, status_code=response.status_code)
+        result.raw_headers = []
+    else:
+        result = Response(response.get_data(), status_code=response.status_code)
+        result.raw_headers = []
+    target = MutableHeaders(raw=result.raw_headers)
+    for key, value in response.headers.items():
+        target.append(key, value)
+    return result
 
 
 def replace_headers(target: MutableHeaders, headers: Any) -> None:
@@ -414,6 +445,8 @@ class ClassicPlan:
         "before",
         "after",
         "teardown",
+        "teardown_app",
+        "kinds",
         "csrf",
         "blueprints",
         "name",
@@ -431,6 +464,7 @@ class ClassicPlan:
         self.handlers = context.handlers
         self.body_limit = self.limits.max_body_size
         self._hooks(_blueprint_names(self.endpoint))
+        self.kinds[self.view] = self.is_async
         unsafe = method not in ("GET", "HEAD", "OPTIONS", "TRACE")
         self.csrf = app.csrf_check(self.endpoint, view) if unsafe else None
         self.name = getattr(view, "__qualname__", repr(view))
@@ -442,6 +476,9 @@ class ClassicPlan:
         self.before = app.hooks_for("before_request", blueprints)
         self.after = app.hooks_for("after_request", blueprints)
         self.teardown = app.hooks_for("teardown_request", blueprints)
+        self.teardown_app = app.hooks_for("teardown_appcontext", [])
+        known = [*self.preprocessors, *self.before, *self.after, *self.teardown, *self.teardown_app]
+        self.kinds = {func: is_async_callable(func) for func in known}
 
     @classmethod
     def for_errors(cls, app: ClassicFace, limits: Limits) -> ClassicPlan:
@@ -495,7 +532,7 @@ class ClassicPlan:
     async def _run(self, request: Any, pending: HTTPException | None) -> Response:
         ctx = self.app.request_context(request)
         if self.is_async:
-            response = await _drive_async(self._lifecycle(ctx, pending))
+            response = await _drive_async(self._lifecycle(ctx, pending), self.kinds)
         else:
             loop = asyncio.get_running_loop()
             response = await run_in_threadpool(_drive_sync, self._lifecycle(ctx, pending), loop)
@@ -581,9 +618,10 @@ class ClassicPlan:
 
     def _handle_user_exception(self, ctx: Any, exc: Exception) -> Generator[_Call, Any, Any]:
         app = self.app
+        exc = app.map_http_exception(exc)
         if _is_http_exception(exc) and not app.trap_http_exception(exc):
             response = getattr(exc, "response", None)
-            if isinstance(response, Response):
+            if response is not None:
                 return response  # abort(response)
             if http_status_of(exc) is None:
                 return exc
@@ -634,7 +672,7 @@ class ClassicPlan:
             yield func, (error,), _NO_ARGS
         app.send_signal("request_tearing_down", exc=error)
         if ctx.owns_app_context:
-            for func in app.hooks_for("teardown_appcontext", []):
+            for func in self.teardown_app:
                 yield func, (error,), _NO_ARGS
             app.send_signal("appcontext_tearing_down", exc=error)
 

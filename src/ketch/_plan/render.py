@@ -16,7 +16,15 @@ from ketch.exceptions import ResponseValidationError
 from ketch.responses import JSONResponse, Response, StreamingResponse
 from ketch.sse import EventSourceResponse, ServerSentEvent, format_sse_event, with_keepalive
 
-__all__ = ["StreamRenderer", "TypedRenderer", "body_allowed", "json_renderer", "stream_item_type", "sub_response"]
+__all__ = [
+    "EncodedJSONResponse",
+    "StreamRenderer",
+    "TypedRenderer",
+    "body_allowed",
+    "json_renderer",
+    "stream_item_type",
+    "sub_response",
+]
 
 
 def json_renderer(status_code: int | None, response_class: type[Response] | None) -> Callable[[Any], Response]:
@@ -61,10 +69,11 @@ class TypedRenderer:
     pydantic with the route's ``response_model_*`` options; without one it goes through ``jsonable_encoder``.
     The default class sends JSON bytes directly; another ``response_class`` gets the JSON-able content.
     ``prepare`` does the CPU work and may run on the thread pool with a sync endpoint; ``finish`` builds the
-    Response on the event loop.
+    Response on the event loop. ``render`` does both, for routes without a ``response`` parameter or background
+    tasks.
     """
 
-    __slots__ = ("status_code", "response_class", "adapter", "dump_options", "describe")
+    __slots__ = ("status_code", "response_class", "adapter", "dump_options", "describe", "status", "sends_body")
 
     def __init__(
         self,
@@ -79,23 +88,27 @@ class TypedRenderer:
         self.adapter: Any = TypeAdapter(response_model) if response_model is not None else None
         self.dump_options = dump_options
         self.describe = describe
+        # What ``render`` sends with the default class: the route's status, and whether it may carry a body.
+        self.status = self.status_code if self.status_code is not None else 200
+        self.sends_body = body_allowed(self.status)
+
+    def render(self, result: Any) -> Response:
+        """``finish(prepare(result), None, None)``, in one step."""
+        if isinstance(result, Response):
+            return result
+        if self.response_class is None:
+            # PERF: the JSON bytes go straight into the response: no content object, no header building.
+            body = self._encode(result)
+            return EncodedJSONResponse(body if self.sends_body else b"", self.status)
+        return self.finish(self._jsonable(result), None, None)
 
     def prepare(self, result: Any) -> Any:
         """The content to send: a Response as is, else the body bytes (default class) or the JSON-able data."""
         if isinstance(result, Response):
             return result
-        if self.adapter is not None:
-            try:
-                value = self.adapter.validate_python(result, from_attributes=True)
-            except ValidationError as exc:
-                errors = [{**e, "loc": ("response", *e["loc"])} for e in exc.errors(include_url=False)]
-                raise ResponseValidationError(errors, body=result, endpoint_ctx=self.describe()) from None
-            if self.response_class is None:
-                return _Encoded(self.adapter.dump_json(value, **self.dump_options))
-            return self.adapter.dump_python(value, mode="json", **self.dump_options)
         if self.response_class is None:
-            return _Encoded(encode_json(result))
-        return jsonable_encoder(result)
+            return self._encode(result)
+        return self._jsonable(result)
 
     def finish(self, content: Any, sub: Response | None, background: Any) -> Response:
         """Build the Response from ``prepare``'s content, the ``response`` parameter and the background tasks."""
@@ -106,15 +119,15 @@ class TypedRenderer:
         status = self.status_code
         if sub is not None and sub.status_code:
             status = sub.status_code
-        kwargs: dict[str, Any] = {"background": background}
-        if status is not None:
-            kwargs["status_code"] = status
-        if isinstance(content, _Encoded):
+        if self.response_class is None:
             code = status if status is not None else 200
-            body = content.body if body_allowed(code) else b""
-            response = Response(body, media_type="application/json", **kwargs)
+            response: Response = EncodedJSONResponse(
+                content if body_allowed(code) else b"", code, background=background
+            )
         else:
-            assert self.response_class is not None
+            kwargs: dict[str, Any] = {"background": background}
+            if status is not None:
+                kwargs["status_code"] = status
             response = self.response_class(content, **kwargs)
             if not body_allowed(response.status_code) and response.body:
                 response.body = b""
@@ -123,14 +136,30 @@ class TypedRenderer:
             response.raw_headers.extend(sub.raw_headers)
         return response
 
+    def _validate(self, result: Any) -> Any:
+        # PERF: the adapter's validator and serializer are called directly, not through TypeAdapter's wrappers.
+        try:
+            return self.adapter.validator.validate_python(result, from_attributes=True)
+        except ValidationError as exc:
+            errors = [{**e, "loc": ("response", *e["loc"])} for e in exc.errors(include_url=False)]
+            raise ResponseValidationError(errors, body=result, endpoint_ctx=self.describe()) from None
 
-class _Encoded:
-    """JSON bytes ready to send with the default (JSON) response class."""
+    def _encode(self, result: Any) -> bytes:
+        if self.adapter is None:
+            return encode_json(result)
+        return self.adapter.serializer.to_json(self._validate(result), **self.dump_options)  # type: ignore[no-any-return]
 
-    __slots__ = ("body",)
+    def _jsonable(self, result: Any) -> Any:
+        if self.adapter is None:
+            return jsonable_encoder(result)
+        return self.adapter.serializer.to_python(self._validate(result), mode="json", **self.dump_options)
 
-    def __init__(self, body: bytes) -> None:
-        self.body = body
+
+class EncodedJSONResponse(JSONResponse):
+    """A JSON response whose body is already encoded (by pydantic-core or ``encode_json``): sent as it is."""
+
+    def render(self, content: Any) -> bytes:
+        return content  # type: ignore[no-any-return]
 
 
 _STREAM_ORIGINS = frozenset({AsyncIterable, AsyncIterator, AsyncGenerator, Iterable, Iterator, Generator})

@@ -16,9 +16,9 @@ import asyncio
 import inspect
 import json
 import keyword
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
@@ -57,9 +57,29 @@ from ketch.routing.route import Route, WebSocketRoute
 from ketch.types import ASGIApp, Receive, Scope, Send
 from ketch.websockets import WebSocket
 
-__all__ = ["EndpointPlan", "TypedHTTPPlan", "TypedPlanner", "route_options"]
+__all__ = ["BareHTTPPlan", "EndpointPlan", "FlatCall", "FlatStep", "TypedHTTPPlan", "TypedPlanner", "route_options"]
 
 _BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+# The key of the connection among the flat runner's values (slot keys are strings, node results are ints).
+_REQUEST: Any = object()
+
+
+class FlatCall(NamedTuple):
+    """One callable of a flat plan: its arguments as (parameter name, key in the values), None for "the values
+    themselves", and the node index its result is stored under."""
+
+    call: Callable[..., Any]
+    arguments: tuple[tuple[str, Any], ...] | None
+    node: int
+
+
+class FlatStep(NamedTuple):
+    """Calls run together: consecutive sync callables (one thread hop), or one async callable; ``renders`` when
+    the step ends with the endpoint, whose result becomes the response."""
+
+    sync: bool
+    calls: list[FlatCall]
+    renders: bool
 
 
 def route_options(route: Route | WebSocketRoute, context: PlanContext) -> dict[str, Any]:
@@ -105,7 +125,10 @@ class TypedPlanner:
             graph = build_graph(route.endpoint, options["dependencies"], path_params, overrides)
             return EndpointPlan(graph, options, context, self.strict_content_type, app_dependencies)
 
-        return TypedHTTPPlan(build, context, method)
+        variants = OverrideVariants(build, context.app)
+        if variants.plan.bare:
+            return BareHTTPPlan(variants.plan, context, method)
+        return TypedHTTPPlan(variants, context, method)
 
     def plan_websocket(self, route: WebSocketRoute, context: PlanContext) -> ASGIApp:
         options = route_options(route, context)
@@ -212,6 +235,15 @@ class EndpointPlan:
             else None
         )
         self.steps = _steps(graph)
+        # The per-request path, chosen once: the flat steps when the plan has them, else the general ``run``.
+        self.constants: dict[Any, Any] = {}
+        self.uses_request = False
+        self.flat_steps = None if websocket else self._flat_steps()
+        self.respond: Callable[[Request, ExitStacks | None], Awaitable[Response]] = (
+            self.run if self.flat_steps is None else self._run_flat
+        )
+        # Nothing to extract, validate, resolve or pass in: the endpoint is called as it is (see BareHTTPPlan).
+        self.bare = len(self.nodes) == 1 and not endpoint.args and not self.streams and not websocket
 
     def _slots(self) -> tuple[list[Slot], list[Slot]]:
         specs = [(node, spec) for node in self.nodes for spec in [*node.signature.fields, *node.signature.body]]
@@ -248,7 +280,101 @@ class EndpointPlan:
             self._ctx = ctx
         return self._ctx
 
+    def _flat_steps(self) -> list[FlatStep] | None:
+        """The plan as a flat list of calls, if it needs none of the general machinery: no generators (exit
+        stacks), app-lifetime or rate-limited dependencies, ``Response``/``BackgroundTasks`` parameters, forms or
+        streaming. Consecutive sync callables share one step (one thread hop), every async one has its own."""
+        if self.streams or self.wants_response or self.wants_background or self.reads_form:
+            return None
+        if any(node.kind in ("gen", "asyncgen") or node.scope == "app" or node.max_concurrency for node in self.nodes):
+            return None
+        endpoint = self.graph.endpoint
+        steps: list[FlatStep] = []
+        for mode, nodes in self.steps:
+            calls: list[FlatCall] = []
+            for node in nodes:
+                direct = node is endpoint and self.direct
+                arguments = None if direct else self._flat_arguments(node)
+                if arguments is None and not direct:
+                    return None
+                calls.append(FlatCall(node.call, arguments, node.index))
+            steps.append(FlatStep(mode == "sync", calls, nodes[-1] is endpoint))
+        return steps
+
+    def _flat_arguments(self, node: Node) -> tuple[tuple[str, Any], ...] | None:
+        # (parameter name, key of its value in the flat runner's values), or None for an argument it cannot give.
+        arguments: list[tuple[str, Any]] = []
+        for name, kind, key in node.args:
+            if kind == "special":
+                if key not in ("request", "connection"):
+                    return None
+                self.uses_request = True
+                key = _REQUEST
+            elif kind == "const":
+                self.constants[(node.index, name)] = key
+                key = (node.index, name)
+            arguments.append((name, key))  # "slot": the validated value's key; "node": the node's index
+        return tuple(arguments)
+
     # -- per request -------------------------------------------------------------------------------------------
+
+    async def _run_flat(self, request: Request, stacks: ExitStacks | None) -> Response:
+        """``run`` for a plan with flat steps (most plans): validate, call each step, render.
+
+        Nothing runs before every value is valid, so on an error this hands over to ``run``, which reports it (and
+        runs the dependencies that do not need the invalid values, as FastAPI does).
+        """
+        values: dict[Any, Any] = {}
+        errors: ErrorList
+        if self.extractor is not None:
+            assert self.params is not None
+            values, errors = self.params.validate(self.extractor.extract(request))
+            if errors:
+                return await self.run(request, stacks)
+        if self.body is not None:
+            kind, raw = await read_body(request, self.strict_content_type)
+            if kind == "json":
+                body_values, errors, _ = self.body.validate_json(raw)
+            else:
+                body_values, errors = self.body.validate_python(raw)
+            if errors:
+                return await self.run(request, stacks)
+            values = {**values, **body_values} if values else body_values
+        if self.uses_request:
+            values[_REQUEST] = request
+        if self.constants:
+            values.update(self.constants)
+        response: Any = None
+        for is_sync, calls, renders in self.flat_steps:  # type: ignore[union-attr]  # set when this runs
+            if is_sync:
+                response = await run_in_threadpool(self._call_sync, calls, values, renders)
+                continue
+            call, arguments, index = calls[0]
+            # PERF: the arguments are gathered inline (no helper call per node); None: the values are the arguments.
+            kwargs = values
+            if arguments is not None:
+                kwargs = {}
+                for name, key in arguments:
+                    kwargs[name] = values[key]
+            result = await call(**kwargs)
+            if renders:
+                response = self.renderer.render(result)
+            else:
+                values[index] = result
+        return response  # type: ignore[no-any-return]
+
+    def _call_sync(self, calls: list[FlatCall], values: dict[Any, Any], renders: bool) -> Response | None:
+        # Runs on the thread pool: consecutive sync callables in one hop, the endpoint's response rendered here too.
+        result: Any = None
+        for call, arguments, index in calls:
+            kwargs = values
+            if arguments is not None:
+                kwargs = {}
+                for name, key in arguments:
+                    kwargs[name] = values[key]
+            result = call(**kwargs)
+            values[index] = result
+        return self.renderer.render(result) if renders else None
 
     async def run(self, request: Request, stacks: ExitStacks | None) -> Response:
         values: dict[str, Any] = {}
@@ -563,39 +689,35 @@ class TypedHTTPPlan:
 
     __slots__ = ("variants", "limits", "handlers", "body_limit")
 
-    def __init__(
-        self, build: Callable[[Mapping[Any, Any] | None], EndpointPlan], context: PlanContext, method: str
-    ) -> None:
-        self.variants = OverrideVariants(build, context.app)
+    def __init__(self, variants: OverrideVariants, context: PlanContext, method: str) -> None:
+        self.variants = variants
         self.limits = context.limits
         self.handlers = context.handlers
         # Methods that carry bodies are checked against Content-Length before anything runs.
         self.body_limit = None if method in _BODYLESS_METHODS else self.limits.max_body_size
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        plan = self.variants.current()
+        plan: EndpointPlan = self.variants.current()
         if plan.has_generators:
             await self._with_stacks(plan, scope, receive, send)
             return
         request = Request(scope, receive, self.limits)
+        # PERF: serve (check, respond, map errors, send) is inlined: one coroutine less on every request.
         try:
-            await self._serve(plan, request, scope, receive, send)
+            try:
+                if self.body_limit is not None:
+                    check_declared_length(scope, self.body_limit)
+                response = await plan.respond(request, None)
+            except ClientDisconnect:
+                return  # nobody is listening: nothing to send, nothing to log
+            except Exception as exc:
+                response = await self.handlers.response_for(request, exc)
+            await response(scope, receive, send)
         finally:
             # PERF: a private check, not an awaited close() on every request: only a parsed form holds files,
             # which live until the response (and its background tasks) is done.
             if request._form is not None:
                 await request.close()
-
-    async def _serve(self, plan: EndpointPlan, request: Request, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            if self.body_limit is not None:
-                check_declared_length(scope, self.body_limit)
-            response = await plan.run(request, None)
-        except ClientDisconnect:
-            return  # nobody is listening: nothing to send, nothing to log
-        except Exception as exc:
-            response = await self.handlers.response_for(request, exc)
-        await response(scope, receive, send)
 
     async def _with_stacks(self, plan: EndpointPlan, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive, self.limits)
@@ -627,6 +749,48 @@ class TypedHTTPPlan:
                 raise
             error_response = await self.handlers.response_for(request, exc)
             await error_response(scope, receive, send)
+
+
+class BareHTTPPlan:
+    """The ASGI callable for a typed route whose endpoint takes nothing and has no dependencies (``bare``): call
+    it, render its result, send. A ``Request`` is made only if an error handler needs one."""
+
+    __slots__ = ("endpoint", "is_async", "render", "limits", "handlers", "body_limit")
+
+    def __init__(self, plan: EndpointPlan, context: PlanContext, method: str) -> None:
+        self.endpoint = plan.endpoint
+        self.is_async = plan.graph.endpoint.kind == "async"
+        self.render = plan.renderer.render
+        self.limits = context.limits
+        self.handlers = context.handlers
+        self.body_limit = None if method in _BODYLESS_METHODS else self.limits.max_body_size
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            if self.body_limit is not None:
+                check_declared_length(scope, self.body_limit)
+            if self.is_async:
+                response = self.render(await self.endpoint())
+            else:
+                response = await run_in_threadpool(self._call_sync)
+        except ClientDisconnect:
+            return
+        except Exception as exc:
+            await self._send_error(exc, scope, receive, send)
+            return
+        await response(scope, receive, send)
+
+    def _call_sync(self) -> Response:
+        return self.render(self.endpoint())  # on the thread pool, rendering included
+
+    async def _send_error(self, exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive, self.limits)
+        try:
+            response = await self.handlers.response_for(request, exc)
+            await response(scope, receive, send)
+        finally:
+            if request._form is not None:
+                await request.close()  # a handler read a form: its files go now
 
 
 def _ignore(result: Any) -> None:

@@ -1,0 +1,5 @@
+"""``flask.json.provider``."""
+
+from ketch.helpers import DefaultJSONProvider, JSONProvider
+
+__all__ = ["DefaultJSONProvider", "JSONProvider"]

@@ -1,0 +1,5 @@
+"""``flask.json.tag``."""
+
+from ketch.sessions import TaggedJSONSerializer
+
+__all__ = ["TaggedJSONSerializer"]

@@ -1,0 +1,5 @@
+"""``flask.testing``."""
+
+from ketch.testing import FlaskClient
+
+__all__ = ["FlaskClient"]

@@ -1,0 +1,43 @@
+"""``flask.typing``."""
+
+from ketch.wrappers import (
+    AfterRequestCallable,
+    AppOrBlueprintKey,
+    BeforeRequestCallable,
+    ErrorHandlerCallable,
+    HeadersValue,
+    HeaderValue,
+    ResponseClass,
+    ResponseReturnValue,
+    ResponseValue,
+    RouteCallable,
+    ShellContextProcessorCallable,
+    TeardownCallable,
+    TemplateContextProcessorCallable,
+    TemplateFilterCallable,
+    TemplateGlobalCallable,
+    TemplateTestCallable,
+    URLDefaultCallable,
+    URLValuePreprocessorCallable,
+)
+
+__all__ = [
+    "AfterRequestCallable",
+    "AppOrBlueprintKey",
+    "BeforeRequestCallable",
+    "ErrorHandlerCallable",
+    "HeaderValue",
+    "HeadersValue",
+    "ResponseClass",
+    "ResponseReturnValue",
+    "ResponseValue",
+    "RouteCallable",
+    "ShellContextProcessorCallable",
+    "TeardownCallable",
+    "TemplateContextProcessorCallable",
+    "TemplateFilterCallable",
+    "TemplateGlobalCallable",
+    "TemplateTestCallable",
+    "URLDefaultCallable",
+    "URLValuePreprocessorCallable",
+]
