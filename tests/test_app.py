@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from ketch._plan import CorePlanner
 from ketch import (
     HTTPException,
     ImproperlyConfigured,
@@ -24,6 +23,7 @@ from ketch import (
     Router,
     State,
 )
+from ketch._plan import CorePlanner
 from ketch.testclient import TestClient
 from ketch.types import ASGIApp, Message, Receive, Scope, Send
 

@@ -415,6 +415,261 @@ def test_routes_of_an_empty_app(tmp_path: Path) -> None:
     assert result.stdout == "No routes were registered.\n"
 
 
+# -- the app's own commands (a flaskr-like package) ---------------------------------------------------------
+
+BLOG_INIT = """
+import os
+
+import click
+from ketch import Ketch, g
+
+
+def create_app(test_config=None):
+    app = Ketch(__name__, instance_relative_config=True)
+    app.config.from_mapping(SECRET_KEY="dev", DATABASE=os.path.join(app.instance_path, "blog.txt"))
+    if test_config:
+        app.config.update(test_config)
+
+    @app.route("/hello")
+    def hello():
+        return "Hello, World!"
+
+    from . import db, admin
+
+    db.init_app(app)
+    app.register_blueprint(admin.bp)
+
+    @app.shell_context_processor
+    def shell_names():
+        return {"db_path": app.config["DATABASE"], "answer": 42}
+
+    @app.cli.command("where", with_appcontext=False)
+    def where():
+        from ketch import has_app_context
+
+        click.echo(f"context={has_app_context()}")
+
+    return app
+"""
+
+BLOG_DB = """
+import os
+
+import click
+from ketch import current_app, g
+
+
+def get_db():
+    if "db" not in g:
+        g.db = open(current_app.config["DATABASE"], "a", encoding="utf-8")
+    return g.db
+
+
+def close_db(error=None):
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+@click.command("init-db")
+@click.option("--title", default="blog")
+def init_db_command(title):
+    \"\"\"Clear the data and create new tables.\"\"\"
+    os.makedirs(current_app.instance_path, exist_ok=True)
+    get_db().write(f"initialised {title}\\n")
+    click.echo(f"Initialized the database for {current_app.name}.")
+
+
+def init_app(app):
+    app.teardown_appcontext(close_db)
+    app.cli.add_command(init_db_command)
+"""
+
+BLOG_ADMIN = """
+import click
+from ketch import Blueprint, current_app
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/")
+def index():
+    return "admin"
+
+
+@bp.cli.command("create-user")
+@click.argument("name")
+def create_user(name):
+    click.echo(f"created {name} in {current_app.name}")
+"""
+
+
+@pytest.fixture
+def blog(tmp_path: Path) -> Path:
+    write(tmp_path / "blog" / "__init__.py", BLOG_INIT)
+    write(tmp_path / "blog" / "db.py", BLOG_DB)
+    write(tmp_path / "blog" / "admin.py", BLOG_ADMIN)
+    return tmp_path / "blog"
+
+
+def test_app_command_from_the_app_option(blog: Path) -> None:
+    result = invoke("--app", "blog", "init-db")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "Initialized the database for blog.\n"
+    assert (blog.parent / "instance" / "blog.txt").read_text() == "initialised blog\n"
+
+
+def test_app_command_from_the_environment_with_options(blog: Path) -> None:
+    result = invoke("init-db", "--title", "mine", KETCH_APP="blog:create_app")
+    assert result.exit_code == 0, result.output
+    assert (blog.parent / "instance" / "blog.txt").read_text() == "initialised mine\n"
+
+
+def test_app_command_from_a_path(blog: Path) -> None:
+    assert invoke("--app", "blog/__init__.py", "init-db").exit_code == 0
+
+
+def test_blueprint_commands_are_grouped_under_the_blueprint(blog: Path) -> None:
+    result = invoke("--app", "blog", "admin", "create-user", "ada")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "created ada in blog\n"
+
+
+def test_app_commands_always_have_the_app_context(blog: Path) -> None:
+    # As with Flask: with_appcontext=False only matters when the command object is invoked on its own.
+    assert invoke("--app", "blog", "where").stdout == "context=True\n"
+    import blog as blog_package
+
+    app = blog_package.create_app()
+    assert app.test_cli_runner().invoke(app.cli.commands["where"]).output == "context=False\n"
+
+
+def test_help_lists_the_app_commands(blog: Path) -> None:
+    result = invoke("--app", "blog", "--help")
+    assert result.exit_code == 0
+    listed = [line.split()[0] for line in result.stdout.split("Commands:")[1].splitlines() if line.strip()]
+    assert listed == ["admin", "init-db", "routes", "run", "shell", "where"]
+    assert "Clear the data" in result.stdout
+
+
+def test_an_unknown_command_says_why_when_no_app_is_found() -> None:
+    result = invoke("init-db")
+    assert result.exit_code == 2
+    assert "Could not find a Ketch app" in result.stderr
+    assert "No such command 'init-db'" in result.stderr
+
+
+def test_a_broken_app_is_reported_in_the_help(tmp_path: Path) -> None:
+    write(tmp_path / "brokenmod.py", "raise RuntimeError('config missing')")
+    result = invoke("--app", "brokenmod", "--help")
+    assert result.exit_code == 0
+    assert "RuntimeError: config missing" in result.stderr
+    assert "run " in result.stdout
+
+
+def test_run_finds_the_factory_of_a_package(blog: Path, uvicorn_calls: list[tuple[Any, dict[str, Any]]]) -> None:
+    assert invoke("run", "blog").exit_code == 0
+    app = uvicorn_calls[0][0]
+    assert isinstance(app, Ketch) and app.name == "blog"
+    assert invoke("--app", "blog", "run", "--reload").exit_code == 0
+    assert uvicorn_calls[1][0] == "blog:create_app" and uvicorn_calls[1][1]["factory"] is True
+
+
+def test_routes_of_a_classic_app(blog: Path) -> None:
+    result = invoke("routes", "blog")
+    assert result.exit_code == 0, result.output
+    rows = {row[1]: row for row in table_rows(result.stdout)[2:]}
+    assert rows["/hello"][0] == "GET, HEAD, OPTIONS" and rows["/hello"][2] == "hello"
+    assert rows["/admin/"][2] == "admin.index"
+    assert rows["/static/<path:filename>"][2] == "static"
+
+
+# -- ketch shell ---------------------------------------------------------------------------------------------------
+
+
+def test_shell_runs_in_the_app_context(blog: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PYTHONSTARTUP", raising=False)
+    lines = [
+        "print(app.name, answer)",
+        "g.x = 5",
+        "print(g.x, db_path.endswith('blog.txt'))",
+        "1 / 0",
+        "print('after')",
+    ]
+    result = CliRunner().invoke(main, ["--app", "blog", "shell"], input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "blog 42\n" in result.stdout and "5 True\n" in result.stdout and "after\n" in result.stdout
+    assert "App: blog" in result.stderr and "ZeroDivisionError" in result.stderr
+
+
+def test_shell_takes_the_app_as_an_argument_and_runs_pythonstartup(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path / "runmod.py", APP_SOURCE)
+    write(tmp_path / "startup.py", "greeting = 'hi from startup'")
+    monkeypatch.setenv("PYTHONSTARTUP", str(tmp_path / "startup.py"))
+    lines = "print(greeting)\nprint(type(app).__name__, sorted(r.path for r in app.routes))\n"
+    result = CliRunner().invoke(main, ["shell", "runmod"], input=lines)
+    assert result.exit_code == 0, result.output
+    assert "hi from startup\n" in result.stdout and "Ketch ['/from-app']\n" in result.stdout
+
+
+def test_shell_without_an_app_is_one_error_line() -> None:
+    assert_one_line_error(CliRunner().invoke(main, ["shell"], input=""), "Could not find a Ketch app")
+
+
+# -- app.test_cli_runner() -----------------------------------------------------------------------------------------
+
+
+def test_the_test_runner_invokes_the_app_commands(blog: Path) -> None:
+    sys.path.insert(0, str(blog.parent))
+    import blog as blog_package
+
+    app = blog_package.create_app({"DATABASE": str(blog / "test.txt")})
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["init-db", "--title", "t"])
+    assert result.exit_code == 0, result.output
+    assert (blog / "test.txt").read_text() == "initialised t\n"
+    assert runner.invoke(args=["admin", "create-user", "bo"]).output == "created bo in blog\n"
+
+
+def test_the_test_runner_invokes_a_command_object_in_the_app_context() -> None:
+    import click
+
+    from ketch import current_app
+
+    app = Ketch("cmdapp")
+
+    @app.cli.command("hello")
+    @click.option("--name", default="World")
+    def hello(name: str) -> None:
+        click.echo(f"Hello, {name} from {current_app.name}!")
+
+    @click.command()
+    @cli.with_appcontext
+    def plain() -> None:
+        click.echo(current_app.name)
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["hello", "--name", "ketch"]).output == "Hello, ketch from cmdapp!\n"
+    assert runner.invoke(hello).output == "Hello, World from cmdapp!\n"
+    assert runner.invoke(plain).output == "cmdapp\n"
+    made: list[bool] = []
+    info = cli.ScriptInfo(create_app=lambda: made.append(True) or app)
+    assert runner.invoke(hello, obj=info).output == "Hello, World from cmdapp!\n" and made == [True]
+
+
+def test_script_info_loads_once_and_refuses_a_non_app() -> None:
+    app = Ketch("once")
+    calls: list[int] = []
+    info = cli.ScriptInfo(create_app=lambda: calls.append(1) or app)
+    info.debug = True
+    assert info.load_app() is app and info.load_app() is app and calls == [1]
+    assert app.debug is True
+    with pytest.raises(NoAppError, match="not a Ketch app"):
+        cli.ScriptInfo(create_app=lambda: object()).load_app()
+
+
 # -- ketch run: how the options reach uvicorn --------------------------------------------------------------------
 
 
@@ -464,14 +719,47 @@ def test_run_rejects_a_bad_port(tmp_path: Path, uvicorn_calls: list[tuple[Any, d
 
 def test_run_debug_sets_app_debug(tmp_path: Path, uvicorn_calls: list[tuple[Any, dict[str, Any]]]) -> None:
     write(tmp_path / "runmod.py", APP_SOURCE)
-    assert invoke("run", "runmod", "--debug").exit_code == 0
-    assert uvicorn_calls[0][0].debug is True
+    assert invoke("run", "runmod", "--debug", "--no-reload").exit_code == 0
+    [(target, options)] = uvicorn_calls
+    assert target.debug is True and options["reload"] is False
 
 
 def test_run_debug_from_the_environment(tmp_path: Path, uvicorn_calls: list[tuple[Any, dict[str, Any]]]) -> None:
     write(tmp_path / "runmod.py", APP_SOURCE)
-    assert invoke("run", "runmod", KETCH_DEBUG="1").exit_code == 0
+    assert invoke("run", "runmod", "--no-reload", KETCH_DEBUG="1").exit_code == 0
     assert uvicorn_calls[0][0].debug is True
+
+
+@pytest.mark.parametrize(
+    "args", [["run", "runmod", "--debug"], ["--debug", "run", "runmod"], ["--app", "runmod", "--debug", "run"]]
+)
+def test_run_debug_reloads(tmp_path: Path, uvicorn_calls: list[tuple[Any, dict[str, Any]]], args: list[str]) -> None:
+    write(tmp_path / "runmod.py", APP_SOURCE)
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    [(target, options)] = uvicorn_calls
+    # The worker rebuilds the app and turns debug on before serving it.
+    assert (target, options["reload"], options["factory"]) == ("ketch.cli:_load_from_env", True, True)
+    assert os.environ["KETCH_APP"] == "runmod" and os.environ["KETCH_DEBUG"] == "1"
+    assert cli._load_from_env().debug is True
+
+
+def test_run_debug_with_workers_does_not_reload(
+    tmp_path: Path, uvicorn_calls: list[tuple[Any, dict[str, Any]]]
+) -> None:
+    write(tmp_path / "runmod.py", APP_SOURCE)
+    assert invoke("run", "runmod", "--debug", "--workers", "2").exit_code == 0
+    assert uvicorn_calls[0][1]["reload"] is False and uvicorn_calls[0][1]["workers"] == 2
+
+
+def test_run_takes_the_app_from_the_group_option(
+    tmp_path: Path, uvicorn_calls: list[tuple[Any, dict[str, Any]]]
+) -> None:
+    write(tmp_path / "runmod.py", APP_SOURCE)
+    assert invoke("--app", "runmod:app", "run").exit_code == 0
+    assert paths(uvicorn_calls[0][0]) == ["/from-app"]
+    assert invoke("run", KETCH_APP="runmod").exit_code == 0
+    assert paths(uvicorn_calls[1][0]) == ["/from-app"]
 
 
 def test_run_reload_passes_an_import_string(tmp_path: Path, uvicorn_calls: list[tuple[Any, dict[str, Any]]]) -> None:
@@ -706,3 +994,56 @@ def test_run_exits_when_startup_fails(tmp_path: Path) -> None:
     text = stderr.decode()
     assert text.strip().splitlines()[-1] == "Error: application startup failed: RuntimeError: database is down"
     assert "Traceback" not in text
+
+
+DEBUG_SOURCE = """
+from ketch import Ketch
+
+app = Ketch(__name__)
+
+
+@app.route("/version")
+def version():
+    return "v1"
+
+
+@app.route("/crash")
+def crash():
+    secret_local = "<script>alert(1)</script>"
+    return 1 / 0
+"""
+
+
+def wait_for(url: str, proc: subprocess.Popen[bytes], expected: str, seconds: float = 15) -> httpx.Response | None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            response = httpx.get(url, timeout=1)
+            if response.text == expected:
+                return response
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    return None
+
+
+@pytest.mark.timeout(45)
+def test_run_debug_reloads_on_change_and_shows_the_debug_page(tmp_path: Path) -> None:
+    write(tmp_path / "dbgmod.py", DEBUG_SOURCE)
+    port = free_port()
+    log = (tmp_path / "server.log").open("wb")
+    command = [sys.executable, "-m", "ketch", "run", "dbgmod", "--debug", "--port", str(port)]
+    proc = subprocess.Popen(command, cwd=tmp_path, env=server_env(), stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        assert wait_for(f"{base}/version", proc, "v1") is not None, (tmp_path / "server.log").read_text()
+        page = httpx.get(f"{base}/crash", headers={"Accept": "text/html"}, timeout=5)
+        assert page.status_code == 500 and page.headers["content-type"].startswith("text/html")
+        assert "ZeroDivisionError" in page.text
+        assert "return 1 / 0" in page.text  # the source line
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text and "<script>alert" not in page.text
+        write(tmp_path / "dbgmod.py", DEBUG_SOURCE.replace('"v1"', '"v2"'))
+        assert wait_for(f"{base}/version", proc, "v2") is not None, (tmp_path / "server.log").read_text()
+    finally:
+        stop(proc)
+        log.close()

@@ -1,10 +1,10 @@
 """ketch: one fast ASGI core with two faces, FastAPI's typed API and Flask's classic API."""
 
 from ketch.app import Ketch
+from ketch.background import BackgroundTask, BackgroundTasks
 from ketch.blueprints import Blueprint
 from ketch.csrf import csrf_exempt
 from ketch.ctx import after_this_request, copy_current_request_context, has_app_context, has_request_context
-from ketch.background import BackgroundTask, BackgroundTasks
 from ketch.datastructures import URL, FormData, Headers, MutableHeaders, QueryParams, State, UploadFile
 from ketch.encoders import jsonable_encoder
 from ketch.exceptions import (
@@ -126,6 +126,7 @@ __all__ = [
     "stream_with_context",
     "url_for",
 ]
+
 
 def _claim_public_names(namespace: dict[str, object]) -> None:
     """Show public classes and functions as ``ketch.X`` (context proxies such as ``request`` are left alone)."""

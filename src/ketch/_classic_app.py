@@ -10,20 +10,18 @@ nothing here runs for a typed route, and a typed-only app never pushes a context
 
 from __future__ import annotations
 
-import ast
-import hashlib
 import http
 import logging
 import os
-import re
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from ketch import signals as _signals
 from ketch._plan.classic import ClassicPlan, ClassicPlanner, convert_return_value, http_status_of, run_sync
+from ketch._plan.classic_rules import BuildError, Rule, UrlMap, normalize_host
 from ketch.blueprints import Scaffold, find_package_path
 from ketch.config import Config, ConfigAttribute
 from ketch.ctx import AppContext, AppGlobals, RequestContext, _cv_app, _cv_request
@@ -31,7 +29,7 @@ from ketch.datastructures import FormData
 from ketch.exception_handlers import http_exception_handler
 from ketch.exceptions import HTTPException, ImproperlyConfigured
 from ketch.helpers import DefaultJSONProvider, redirect_response
-from ketch.routing.convertors import CONVERTORS, Convertor, compile_path, register_convertor
+from ketch.middleware.errors import is_loopback
 from ketch.routing.route import Route
 from ketch.routing.urls import NoMatchFound
 from ketch.sessions import SecureCookieSessionInterface, SessionMixin
@@ -41,275 +39,9 @@ from ketch.wrappers import Request, Response
 if TYPE_CHECKING:
     from ketch.limits import Limits
 
-__all__ = ["BuildError", "ClassicApp", "Rule", "UrlMap", "with_appcontext"]
+__all__ = ["BuildError", "ClassicApp", "Rule", "UrlMap"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
-
-
-# -- rules and the URL map ---------------------------------------------------------------------------------
-
-
-class BuildError(LookupError):
-    """``url_for`` could not build a URL: no such endpoint, or the values do not fit any of its rules."""
-
-    def __init__(self, endpoint: str, values: dict[str, Any], method: str | None) -> None:
-        self.endpoint = endpoint
-        self.values = values
-        self.method = method
-        message = f"Could not build url for endpoint {endpoint!r}"
-        if values:
-            message += f" with values {sorted(values)!r}. Did you forget to specify values?"
-        super().__init__(message)
-
-
-_PATH_SAFE = "!$&'()*+,/:;=@"
-_STRING = type(CONVERTORS["str"])
-_QUERY_SAFE = "!$'()*,/:;?@"
-
-
-class Rule:
-    """A classic URL rule: the rule string, its endpoint, methods and defaults (``request.url_rule``)."""
-
-    def __init__(
-        self,
-        rule: str,
-        endpoint: str,
-        methods: Iterable[str],
-        defaults: dict[str, Any] | None = None,
-        strict_slashes: bool | None = None,
-        subdomain: str | None = None,
-        host: str | None = None,
-        redirect_to: Rule | None = None,
-    ) -> None:
-        self.rule = rule
-        self.endpoint = endpoint
-        self.methods = set(methods)
-        self.defaults = defaults
-        self.strict_slashes = strict_slashes
-        self.subdomain = subdomain
-        self.host = host
-        self.redirect_to = redirect_to
-        self.path = translate_rule(rule)
-        self._regex, self._format, self._convertors = compile_path(self.path)
-        self.arguments = set(self._convertors)
-
-    def match(self, path: str) -> dict[str, Any] | None:
-        """The converted values (with the rule's defaults) if ``path`` matches this rule, else None."""
-        if self._regex is None:
-            return dict(self.defaults or {}) if path == self.path else None
-        found = self._regex.match(path)
-        if found is None:
-            return None
-        try:
-            values = {key: self._convertors[key].convert(text) for key, text in found.groupdict().items()}
-        except ValueError:
-            return None
-        return {**(self.defaults or {}), **values}
-
-    def suitable_for(self, values: dict[str, Any], method: str | None = None) -> bool:
-        """Whether this rule can build a URL from ``values`` (for ``method``, if given)."""
-        if method is not None and method not in self.methods:
-            return False
-        defaults = self.defaults or {}
-        if any(key not in defaults and key not in values for key in self.arguments):
-            return False
-        return all(key not in values or values[key] == value for key, value in defaults.items())
-
-    def build(self, values: dict[str, Any]) -> str | None:
-        """The path and query string for ``values`` (unknown values go in the query), or None."""
-        path = self._format
-        for key, convertor in self._convertors.items():
-            value = values[key] if key in values else (self.defaults or {})[key]
-            try:
-                # Werkzeug builds any string for a plain parameter (a "/" is kept, not refused).
-                text = str(value) if isinstance(convertor, _STRING) else convertor.to_string(value)
-            except (ValueError, TypeError):
-                return None
-            path = path.replace("{" + key + "}", quote(text, safe=_PATH_SAFE))
-        query: list[tuple[str, str]] = []
-        for key, value in values.items():
-            if key in self._convertors or key in (self.defaults or {}) or value is None:
-                continue
-            for item in value if isinstance(value, list | tuple) else [value]:
-                query.append((key, str(item)))
-        return f"{path}?{urlencode(query, safe=_QUERY_SAFE)}" if query else path
-
-    def _build_order(self) -> tuple[int, int]:
-        return -len(self.arguments), -len(self.defaults or {})
-
-    def __repr__(self) -> str:
-        return f"<Rule {self.rule!r} ({', '.join(sorted(self.methods))}) -> {self.endpoint}>"
-
-
-class _ForeignConvertor(Convertor):
-    """A Werkzeug-style converter (``regex``, ``to_python``, ``to_url``) used as a ketch convertor."""
-
-    def __init__(self, converter: Any) -> None:
-        self.converter = converter
-        self.regex = converter.regex  # type: ignore[misc]
-
-    def convert(self, value: str) -> Any:
-        return self.converter.to_python(value)
-
-    def to_string(self, value: Any) -> str:
-        return str(self.converter.to_url(value))
-
-
-class ConverterMap(dict[str, Any]):
-    """``app.url_map.converters``: assigning a converter class makes ``<name:var>`` usable in rules.
-
-    NOTE: ketch's convertor table is process-wide, so two apps registering different converters under one name
-    share the last one.
-    """
-
-    def __init__(self, url_map: UrlMap) -> None:
-        super().__init__({name: type(conv) for name, conv in CONVERTORS.items()})
-        self.url_map = url_map
-
-    def __setitem__(self, name: str, converter: Any) -> None:
-        super().__setitem__(name, converter)
-        if isinstance(converter, Convertor):
-            register_convertor(name, converter)
-        elif isinstance(converter, type) and issubclass(converter, Convertor):
-            register_convertor(name, converter())
-        else:
-            register_convertor(name, _ForeignConvertor(converter(self.url_map)))
-
-
-class UrlMap:
-    """``app.url_map``: every classic rule, by endpoint, and the converters rules may use."""
-
-    def __init__(self) -> None:
-        self._rules: list[Rule] = []
-        self._by_endpoint: dict[str, list[Rule]] = {}
-        self.converters = ConverterMap(self)
-        self.strict_slashes = True
-        self.host_matching = False
-        self.default_subdomain = ""
-
-    def add(self, rule: Rule) -> None:
-        self._rules.append(rule)
-        rules = self._by_endpoint.setdefault(rule.endpoint, [])
-        rules.append(rule)
-        rules.sort(key=Rule._build_order)
-
-    def iter_rules(self, endpoint: str | None = None) -> Iterator[Rule]:
-        if endpoint is not None:
-            return iter(self._by_endpoint.get(endpoint, []))
-        return iter(self._rules)
-
-    def __iter__(self) -> Iterator[Rule]:
-        return iter(self._rules)
-
-    def match(self, path: str, method: str = "GET") -> tuple[Rule, dict[str, Any]] | None:
-        """The rule that serves ``path`` and its values (defaults included), or None."""
-        for rule in self._rules:
-            if method not in rule.methods and not (method == "HEAD" and "GET" in rule.methods):
-                continue
-            found = rule.match(path)
-            if found is not None:
-                return rule, found
-        return None
-
-    def build(self, endpoint: str, values: dict[str, Any], method: str | None = None) -> str:
-        """The path (and query) for ``endpoint``; ``BuildError`` if no rule fits."""
-        for rule in self._by_endpoint.get(endpoint, ()):
-            if rule.suitable_for(values, method):
-                built = rule.build(values)
-                if built is not None:
-                    return built
-        raise BuildError(endpoint, values, method)
-
-    def __repr__(self) -> str:
-        return f"UrlMap({self._rules!r})"
-
-
-_WERKZEUG_PARAM = re.compile(r"<(?:([a-zA-Z_][a-zA-Z0-9_]*)(?:\((.*?)\))?:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
-
-
-def translate_rule(rule: str) -> str:
-    """A Flask rule with converter arguments (``<any(a, b):x>``, ``<int(min=1):n>``) rewritten to use convertors
-    registered for those arguments; other rules are returned unchanged."""
-
-    def replace(match: re.Match[str]) -> str:
-        name, args, variable = match.groups()
-        if name == "default":
-            name = "str"
-        if args is None:
-            return f"<{name}:{variable}>" if name else match.group(0)
-        key = f"_{name}_{hashlib.sha1(args.encode()).hexdigest()[:12]}"
-        if key not in CONVERTORS:
-            register_convertor(key, _convertor_with_args(name, args))
-        return f"<{key}:{variable}>"
-
-    return _WERKZEUG_PARAM.sub(replace, rule)
-
-
-def _convertor_with_args(name: str, args: str) -> Convertor:
-    call = ast.parse(f"f({args})", mode="eval").body
-    assert isinstance(call, ast.Call)
-    positional = [_literal(arg) for arg in call.args]
-    keywords = {kw.arg: _literal(kw.value) for kw in call.keywords if kw.arg}
-    base = CONVERTORS.get(name)
-    if name == "any":
-        return _AnyConvertor([str(item) for item in positional])
-    if base is None:
-        raise ValueError(f"Unknown path convertor {name!r}")
-    return _BoundedConvertor(base, **keywords)
-
-
-def _literal(node: ast.expr) -> Any:
-    """A converter argument: a Python literal, or a bare word (``any(red, green)``) as a string."""
-    if isinstance(node, ast.Name):
-        return {"True": True, "False": False, "None": None}.get(node.id, node.id)
-    return ast.literal_eval(node)
-
-
-class _AnyConvertor(Convertor):
-    def __init__(self, items: list[str]) -> None:
-        self.items = set(items)
-        self.regex = "(?:" + "|".join(re.escape(item) for item in sorted(items, key=len, reverse=True)) + ")"  # type: ignore[misc]
-
-    def to_string(self, value: Any) -> str:
-        if value not in self.items:
-            raise ValueError(f"{value!r} is not one of {sorted(self.items)}")
-        return str(value)
-
-
-class _BoundedConvertor(Convertor):
-    """``int``/``float``/``string`` with Werkzeug's arguments: ``min``, ``max``, ``signed``, ``length``,
-    ``minlength``, ``maxlength``, ``fixed_digits``."""
-
-    def __init__(self, base: Convertor, **options: Any) -> None:
-        self.base = base
-        self.options = options
-        regex = base.regex
-        if options.get("signed"):
-            regex = "-?" + regex
-        if "length" in options:
-            regex = f"[^/\\x00]{{{int(options['length'])}}}"
-        elif "minlength" in options or "maxlength" in options:
-            regex = f"[^/\\x00]{{{int(options.get('minlength', 1))},{options.get('maxlength', '')}}}"
-        self.regex = regex  # type: ignore[misc]
-
-    def convert(self, value: str) -> Any:
-        fixed = self.options.get("fixed_digits")
-        if fixed and len(value) != fixed:
-            raise ValueError("wrong number of digits")
-        result = self.base.convert(value.lstrip("-")) if value.startswith("-") else self.base.convert(value)
-        if value.startswith("-"):
-            result = -result
-        low, high = self.options.get("min"), self.options.get("max")
-        if (low is not None and result < low) or (high is not None and result > high):
-            raise ValueError("out of range")
-        return result
-
-    def to_string(self, value: Any) -> str:
-        if self.options.get("signed") and isinstance(value, int | float) and value < 0:
-            return "-" + self.base.to_string(-value)
-        text = self.base.to_string(value)
-        fixed = self.options.get("fixed_digits")
-        return text.zfill(fixed) if fixed else text
 
 
 # -- the app side ------------------------------------------------------------------------------------------
@@ -425,6 +157,7 @@ class ClassicApp(Scaffold):
     route_defaults: dict[str, Any]
     redirect_slashes: bool
     limits: Limits
+    routes: list[Any]
 
     if TYPE_CHECKING:  # provided by Router
 
@@ -444,8 +177,9 @@ class ClassicApp(Scaffold):
         instance_path = options.pop("instance_path", None)
         instance_relative_config = options.pop("instance_relative_config", False)
         root_path = options.pop("root_folder", None)
-        for unused in ("static_host", "host_matching", "subdomain_matching"):
-            options.pop(unused, None)
+        static_host = options.pop("static_host", None)
+        host_matching = bool(options.pop("host_matching", False))
+        subdomain_matching = bool(options.pop("subdomain_matching", False))
         self._classic_style = import_name is not None
         name = import_name or "ketch"
         self._init_scaffold(name, static_folder, static_url_path, template_folder, root_path)
@@ -458,6 +192,9 @@ class ClassicApp(Scaffold):
             self.config["DEBUG"] = early_debug
         self.json = self.json_provider_class(self)
         self.url_map = UrlMap()
+        self.url_map.host_matching = host_matching
+        self.url_map.subdomain_matching = subdomain_matching
+        self.subdomain_matching = subdomain_matching
         self.blueprints: dict[str, Any] = {}
         self.extensions: dict[str, Any] = {}
         self.teardown_appcontext_funcs: list[Callable[..., Any]] = []
@@ -472,7 +209,10 @@ class ClassicApp(Scaffold):
             self._install_routing_errors()
             if self.has_static_folder:
                 self.add_url_rule(
-                    f"{self.static_url_path}/<path:filename>", endpoint="static", view_func=self.send_static_file
+                    f"{self.static_url_path}/<path:filename>",
+                    endpoint="static",
+                    view_func=self.send_static_file,
+                    host=static_host if host_matching else None,
                 )
 
     def _setup_changed(self) -> None:
@@ -654,6 +394,13 @@ class ClassicApp(Scaffold):
         if isinstance(methods, str):
             raise TypeError('Allowed methods must be a list of strings, for example: @app.route(..., methods=["POST"])')
         method_set = {item.upper() for item in methods} | set(getattr(view_func, "required_methods", ()))
+        if provide_automatic_options is None:
+            provide_automatic_options = getattr(view_func, "provide_automatic_options", None)
+        if provide_automatic_options is None:
+            # As in Flask: OPTIONS is answered for every rule that does not handle it, through the usual hooks.
+            provide_automatic_options = "OPTIONS" not in method_set and bool(self.config["PROVIDE_AUTOMATIC_OPTIONS"])
+            if provide_automatic_options:
+                method_set.add("OPTIONS")
         defaults = options.pop("defaults", None)
         strict = options.pop("strict_slashes", None)
         subdomain = options.pop("subdomain", None)
@@ -662,6 +409,7 @@ class ClassicApp(Scaffold):
         if options:
             raise TypeError(f"Unexpected route options: {sorted(options)}")
         rule_obj = self.url_rule_class(rule, endpoint, method_set, defaults, strict, subdomain, host)
+        rule_obj.provide_automatic_options = provide_automatic_options
         self.url_map.add(rule_obj)
         if view_func is not None:
             old = self.view_functions.get(endpoint)
@@ -672,7 +420,7 @@ class ClassicApp(Scaffold):
         if rule_obj.path.endswith("/") and len(rule_obj.path) > 1:
             strict_slashes = self.url_map.strict_slashes if strict is None else strict
             if strict_slashes:
-                redirect = self.url_rule_class(rule[:-1], "", method_set, redirect_to=rule_obj)
+                redirect = self.url_rule_class(rule[:-1], "", method_set, None, None, subdomain, host, rule_obj)
                 self._add_core_route(rule_obj.path[:-1], redirect, view_func)
             else:
                 self._add_core_route(rule_obj.path[:-1], rule_obj, view_func)
@@ -681,7 +429,7 @@ class ClassicApp(Scaffold):
         route = Route(
             path,
             view_func or _missing_view(rule.endpoint),
-            methods=rule.methods,
+            methods=rule.methods | {"OPTIONS"},  # answered by the classic plan, even when the rule refuses it
             name=rule.endpoint or None,
             include_in_schema=False,
             options={"planner": self._classic_planner, "rule": rule},
@@ -869,11 +617,23 @@ class ClassicApp(Scaffold):
 
     @property
     def cli(self) -> Any:
-        """The app's click command group: ``@app.cli.command()`` commands run inside an app context."""
+        """The app's click command group (:class:`ketch.cli.AppGroup`): ``@app.cli.command("init-db")`` adds
+        ``ketch --app module init-db``, run inside an app context."""
         group = self.__dict__.get("_cli")
         if group is None:
-            group = self.__dict__["_cli"] = _app_group_class()(self.name)
+            from ketch.cli import AppGroup
+
+            group = self.__dict__["_cli"] = AppGroup(self.name)
         return group
+
+    def make_shell_context(self) -> dict[str, Any]:
+        """The names ``ketch shell`` starts with: ``app``, ``g``, then what the shell context processors return."""
+        from ketch.globals import g
+
+        context: dict[str, Any] = {"app": self, "g": g}
+        for processor in self.shell_context_processors:
+            context.update(processor())
+        return context
 
     def run(self, host: str | None = None, port: int | None = None, debug: bool | None = None, **options: Any) -> None:
         """Serve the app with uvicorn on ``host:port`` (127.0.0.1:5000 by default), as Flask's ``app.run``.
@@ -895,18 +655,17 @@ class ClassicApp(Scaffold):
             **options,
         )
 
+    test_cli_runner_class: Any = None
+
     def test_cli_runner(self, **kwargs: Any) -> Any:
-        """A click test runner whose ``invoke(args=[...])`` runs the app's commands in an app context."""
-        from click.testing import CliRunner
+        """A click test runner (:class:`ketch.cli.AppCliRunner`): ``invoke(args=["init-db"])`` runs the app's
+        command in an app context."""
+        cls = self.test_cli_runner_class
+        if cls is None:
+            from ketch.cli import AppCliRunner
 
-        app = self
-
-        class AppCliRunner(CliRunner):
-            def invoke(self, cli: Any = None, args: Any = None, **options: Any) -> Any:  # type: ignore[override]
-                with app.app_context():
-                    return super().invoke(cli if cli is not None else app.cli, args, **options)
-
-        return AppCliRunner(**kwargs)
+            cls = AppCliRunner
+        return cls(self, **kwargs)
 
     # -- testing ---------------------------------------------------------------------------------------------
 
@@ -980,10 +739,15 @@ class ClassicApp(Scaffold):
             raise ValueError("When specifying '_scheme', '_external' must be True.")
         self.inject_url_defaults(endpoint, values)
         try:
-            path = self._build_path(endpoint, values, _method)
+            rule, path = self._build_path(endpoint, values, _method)
         except BuildError as error:
             values.update(_anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external)
             return self.handle_url_build_error(error, endpoint, values)
+        if rule is not None and self.url_map.routes_by_host:
+            # A rule on another host or subdomain than the current one gets an absolute URL (Werkzeug's rule).
+            target = self._host_of(rule, values, scheme)
+            if target is not None and target != normalize_host(host, scheme):
+                host, _external = target, True
         url = quote(root, safe="/%") + path
         if _external:
             url = f"{_scheme or scheme}://{host}{url}"
@@ -991,13 +755,66 @@ class ClassicApp(Scaffold):
             url += "#" + quote(_anchor, safe="%!#$&'()*+,/:;=?@")
         return url
 
-    def _build_path(self, endpoint: str, values: dict[str, Any], method: str | None) -> str:
+    def _build_path(self, endpoint: str, values: dict[str, Any], method: str | None) -> tuple[Rule | None, str]:
         if endpoint in self.url_map._by_endpoint:
-            return self.url_map.build(endpoint, values, method)
+            return self.url_map.build_rule(endpoint, values, method)
         try:  # a typed or core route: its name, its exact path parameters
-            return self.url_path_for(endpoint, **values)
+            return None, self.url_path_for(endpoint, **values)
         except NoMatchFound:
             raise BuildError(endpoint, values, method) from None
+
+    def _host_of(self, rule: Rule, values: dict[str, Any], scheme: str) -> str | None:
+        """The host ``rule`` serves for ``values``, or None when any host will do."""
+        url_map = self.url_map
+        built = rule.build_domain(values, url_map.host_matching)
+        if url_map.host_matching:
+            return normalize_host(built, scheme) if built is not None else None
+        server_name = self.config["SERVER_NAME"]
+        if not server_name:
+            return None
+        subdomain = url_map.default_subdomain if rule.subdomain is None else built
+        if subdomain is None:
+            return None
+        server_name = normalize_host(server_name, scheme)
+        return f"{subdomain}.{server_name}" if subdomain else server_name
+
+    def routes_by_host(self) -> bool:
+        """Whether classic routes are matched on the request's host too (see :class:`~ketch._plan.classic_rules.
+        UrlMap`); a rule with ``subdomain=`` needs ``SERVER_NAME``."""
+        url_map = self.url_map
+        if url_map.names_subdomains and not url_map.host_matching and not self.config["SERVER_NAME"]:
+            names = sorted({rule.rule for rule in url_map if rule.subdomain is not None})
+            raise ImproperlyConfigured(
+                f"Routes with a subdomain ({', '.join(names)}) need app.config['SERVER_NAME'] (the domain the "
+                "subdomains are under, such as 'example.com')."
+            )
+        return bool(url_map.routes_by_host)
+
+    def make_default_options_response(self) -> Any:
+        """The answer to an automatic ``OPTIONS``: empty, with ``Allow`` listing every method the URL answers."""
+        response = self.response_class()
+        response.headers["Allow"] = self._allow()
+        return response
+
+    def refuse_options(self) -> Any:
+        """``OPTIONS`` for a rule without automatic OPTIONS (``provide_automatic_options=False``): 405."""
+        raise HTTPException(405, headers={"Allow": self._allow()})
+
+    def _allow(self) -> str:
+        request = _cv_request.get().request
+        url_map = self.url_map
+        domain: str | None = ""
+        if url_map.routes_by_host:
+            server_name = self.config["SERVER_NAME"]
+            scheme = request.scheme
+            host = normalize_host(request.host, scheme)
+            domain = url_map.domain_of(host, normalize_host(server_name, scheme) if server_name else None)
+        return ", ".join(sorted(url_map.allowed_methods(request.path, domain)))
+
+    def shows_tracebacks_to(self, request: Any) -> bool:
+        """Whether an error in ``request`` may show its traceback: debug is on and the client is on loopback."""
+        client = request.scope.get("client")
+        return self.debug and is_loopback(client[0] if client else None)
 
     def inject_url_defaults(self, endpoint: str, values: dict[str, Any]) -> None:
         """Let the url_defaults functions of the app and the endpoint's blueprints fill in ``values``."""
@@ -1017,46 +834,6 @@ class ClassicApp(Scaffold):
             if result is not None:
                 return str(result)
         raise error
-
-
-def _app_group_class() -> Any:
-    """A click group whose commands run inside the app's context (Flask's ``AppGroup``)."""
-    # NOTE: cli.py owns click; this group belongs there (as ketch.cli.AppGroup) once cli.py grows app commands.
-    import click
-
-    class AppGroup(click.Group):
-        def command(self, *args: Any, **kwargs: Any) -> Any:
-            wrap = kwargs.pop("with_appcontext", True)
-
-            def decorator(func: Callable[..., Any]) -> Any:
-                return super(AppGroup, self).command(*args, **kwargs)(with_appcontext(func) if wrap else func)
-
-            return decorator
-
-        def group(self, *args: Any, **kwargs: Any) -> Any:
-            kwargs.setdefault("cls", AppGroup)
-            return super().group(*args, **kwargs)
-
-    return AppGroup
-
-
-def with_appcontext(func: _F) -> _F:
-    """Run a CLI command inside the current app's context (the app the command belongs to)."""
-    import functools
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if _cv_app.get(None) is not None:
-            return func(*args, **kwargs)
-        import click
-
-        app = click.get_current_context().find_object(ClassicApp)
-        if app is None:
-            return func(*args, **kwargs)
-        with app.app_context():
-            return func(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _sync_wrapper(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -1119,7 +896,11 @@ def _build_request(
     request._body = body
     if content_type and content_type.startswith("application/x-www-form-urlencoded"):
         request._form = FormData(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-    matched = app.url_map.match(path or "/", method.upper())
+    scheme = base.scheme or "http"
+    server_name = app.config["SERVER_NAME"]
+    host = normalize_host(base.netloc, scheme)
+    domain = app.url_map.domain_of(host, normalize_host(server_name, scheme) if server_name else None)
+    matched = app.url_map.match(path or "/", method.upper(), domain)
     if matched is not None:
         request.url_rule, request.view_args = matched
     return request

@@ -15,6 +15,7 @@ from ketch.exception_handlers import ExceptionHandlers, default_handlers
 from ketch.lifespan import LifespanRunner
 from ketch.limits import DEFAULT_LIMITS, Limits
 from ketch.middleware.errors import ServerErrorMiddleware
+from ketch.openapi.documented import DocumentedApp
 from ketch.routing.matcher import CompiledRouter, Planner, compile_router
 from ketch.routing.route import BaseRoute
 from ketch.routing.router import Middleware, Router
@@ -23,7 +24,7 @@ from ketch.types import ASGIApp, Receive, Scope, Send
 __all__ = ["Ketch"]
 
 
-class Ketch(ClassicApp, Router):
+class Ketch(ClassicApp, DocumentedApp, Router):
     """A ketch application: an ASGI 3 app for HTTP, WebSocket and lifespan.
 
     Routes, middleware and handlers are recorded as they are registered; at start-up (lifespan, or the first
@@ -47,6 +48,16 @@ class Ketch(ClassicApp, Router):
         automatic_options: answer ``OPTIONS`` with ``Allow`` on every path that does not define it.
         root_path: the path prefix the app is served under behind a proxy, when the server does not set it.
         planner: how routes are planned; faces supply their own.
+        title, version, summary, description, terms_of_service, contact, license_info, openapi_tags, servers,
+            openapi_external_docs: the OpenAPI document's metadata (FastAPI's arguments of the same names).
+        openapi_url: where the document is served (``None``: no document and no docs pages).
+        docs_url, redoc_url, scalar_url: where Swagger UI, ReDoc and Scalar are served (``None`` switches one off);
+            they load only assets served by the app itself, from ``docs_assets_url``.
+        swagger_ui_oauth2_redirect_url, swagger_ui_init_oauth, swagger_ui_parameters, scalar_configuration: the
+            docs UIs' settings.
+        root_path_in_servers: list the request's root path as the document's first server.
+        webhooks: a router of the webhooks the app sends (default: an empty ``app.webhooks``).
+        separate_input_output_schemas: describe a model used both ways as ``-Input`` and ``-Output`` schemas.
         **route_defaults: route options applied to every route (``dependencies``, ``responses``, ...).
     """
 
@@ -68,9 +79,55 @@ class Ketch(ClassicApp, Router):
         automatic_options: bool = True,
         root_path: str = "",
         planner: Planner | None = None,
+        title: str = "Ketch",
+        version: str = "0.1.0",
+        summary: str | None = None,
+        description: str = "",
+        openapi_url: str | None = "/openapi.json",
+        docs_url: str | None = "/docs",
+        redoc_url: str | None = "/redoc",
+        scalar_url: str | None = "/scalar",
+        docs_assets_url: str | None = "/docs-assets",
+        swagger_ui_oauth2_redirect_url: str | None = "/docs/oauth2-redirect",
+        swagger_ui_init_oauth: dict[str, Any] | None = None,
+        swagger_ui_parameters: dict[str, Any] | None = None,
+        scalar_configuration: dict[str, Any] | None = None,
+        openapi_tags: list[dict[str, Any]] | None = None,
+        servers: list[dict[str, Any]] | None = None,
+        terms_of_service: str | None = None,
+        contact: dict[str, Any] | None = None,
+        license_info: dict[str, Any] | None = None,
+        root_path_in_servers: bool = True,
+        webhooks: Router | None = None,
+        separate_input_output_schemas: bool = True,
+        openapi_external_docs: dict[str, Any] | None = None,
         **route_defaults: Any,
     ) -> None:
         super().__init__(routes=routes, exception_handlers=exception_handlers, **route_defaults)
+        self._init_openapi(
+            title=title,
+            version=version,
+            summary=summary,
+            description=description,
+            openapi_url=openapi_url,
+            docs_url=docs_url,
+            redoc_url=redoc_url,
+            scalar_url=scalar_url,
+            docs_assets_url=docs_assets_url,
+            swagger_ui_oauth2_redirect_url=swagger_ui_oauth2_redirect_url,
+            swagger_ui_init_oauth=swagger_ui_init_oauth,
+            swagger_ui_parameters=swagger_ui_parameters,
+            scalar_configuration=scalar_configuration,
+            openapi_tags=openapi_tags,
+            servers=servers,
+            terms_of_service=terms_of_service,
+            contact=contact,
+            license_info=license_info,
+            root_path_in_servers=root_path_in_servers,
+            webhooks=webhooks,
+            separate_input_output_schemas=separate_input_output_schemas,
+            openapi_external_docs=openapi_external_docs,
+        )
         self.user_middleware = list(middleware or [])
         self.debug = debug
         self.state = State()
@@ -115,6 +172,7 @@ class Ketch(ClassicApp, Router):
         """Plan every route and build the middleware stack. Runs once at start-up; safe to call again."""
         if self._stack is not None:
             return
+        self._add_docs_routes()
         user_handlers = dict(self.exception_handlers)
         # Both keys mean "the 500 handler"; neither may stay behind as an ordinary handler.
         status_handler, class_handler = user_handlers.pop(500, None), user_handlers.pop(Exception, None)

@@ -14,6 +14,7 @@ import sys
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import timedelta
+from types import EllipsisType
 from typing import IO, Any, TypeVar
 
 from ketch.ctx import _cv_app
@@ -322,9 +323,11 @@ class Blueprint(Scaffold):
         static_url_path: the URL path of the static files (default: the folder's name).
         template_folder: a folder of templates, searched after the app's own.
         url_prefix: prepended to every route of the blueprint.
-        subdomain: recorded on the blueprint's rules.
+        subdomain: the subdomain of every route of the blueprint (under the app's ``SERVER_NAME``).
         url_defaults: default values for the view arguments of every route.
         root_path: the folder the other folders are relative to (default: found from ``import_name``).
+        cli_group: the command group ``bp.cli`` commands join on the app (default: the blueprint's name;
+            ``None`` adds them to ``app.cli`` itself).
     """
 
     def __init__(
@@ -338,7 +341,7 @@ class Blueprint(Scaffold):
         subdomain: str | None = None,
         url_defaults: dict[str, Any] | None = None,
         root_path: str | None = None,
-        cli_group: str | None = None,
+        cli_group: str | EllipsisType | None = ...,
     ) -> None:
         if not name:
             raise ValueError("'name' may not be empty.")
@@ -406,10 +409,31 @@ class Blueprint(Scaffold):
                 f"{self.static_url_path}/<path:filename>", view_func=self.send_static_file, endpoint="static"
             )
         self._merge_into(app, name)
+        self._register_commands(app, options.get("cli_group", self.cli_group), options.get("name", self.name))
         for deferred in self.deferred_functions:
             deferred(state)
         for blueprint, bp_options in self._blueprints:
             blueprint.register(app, _nested_options(state, blueprint, bp_options, name))
+
+    @property
+    def cli(self) -> Any:
+        """The blueprint's click group: its commands join ``app.cli`` under ``cli_group`` when it is registered."""
+        group = self.__dict__.get("_cli")
+        if group is None:
+            from ketch.cli import AppGroup
+
+            group = self.__dict__["_cli"] = AppGroup(self.name)
+        return group
+
+    def _register_commands(self, app: Any, cli_group: str | EllipsisType | None, name: str) -> None:
+        group = self.__dict__.get("_cli")
+        if group is None or not group.commands:
+            return
+        if cli_group is None:
+            app.cli.commands.update(group.commands)
+            return
+        group.name = name if cli_group is ... else cli_group
+        app.cli.add_command(group)
 
     def _merge_into(self, app: Any, name: str) -> None:
         def extend(own: dict[str | None, list[Any]], target: dict[str | None, list[Any]]) -> None:
@@ -445,6 +469,8 @@ class Blueprint(Scaffold):
             raise ValueError("'endpoint' may not contain a dot '.' character.")
         if view_func is not None and "." in getattr(view_func, "__name__", ""):
             raise ValueError("'view_func' name may not contain a dot '.' character.")
+        if provide_automatic_options is not None:
+            options["provide_automatic_options"] = provide_automatic_options
         self.record(lambda state: state.add_url_rule(rule, endpoint, view_func, **options))
 
     def get(self, rule: str, **options: Any) -> Callable[[_F], _F]:

@@ -1,8 +1,11 @@
-"""The ``ketch`` command line: ``ketch run`` serves an app with uvicorn, ``ketch routes`` lists its routes.
+"""The ``ketch`` command line: ``ketch run`` serves an app with uvicorn, ``ketch routes`` lists its routes,
+``ketch shell`` opens a Python shell in its context, and ``ketch <command>`` runs a command the app defines.
 
 This module owns click, uvicorn and watchfiles; uvicorn is imported only when a server is started, so listing
 routes or ``--help`` stays light. Apps are found the way Flask finds them (:func:`locate_app`), and every command
-that needs the app calls :func:`load_app`, so later commands (``ketch shell``, commands an app defines) reuse it.
+that needs the app calls :func:`load_app` (through :class:`ScriptInfo` for the app's own commands). The app's
+command group (``app.cli``, an :class:`AppGroup`) and its test runner (``app.test_cli_runner()``, an
+:class:`AppCliRunner`) live here too, so click has one owner.
 """
 
 from __future__ import annotations
@@ -19,19 +22,26 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import update_wrapper
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 import click
+from click.testing import CliRunner, Result
 
 from ketch import __version__
 from ketch.app import Ketch
+from ketch.ctx import has_app_context
 from ketch.routing.route import BaseRoute, Mount, Route, WebSocketRoute
 from ketch.routing.router import Router, walk
 
 __all__ = [
+    "AppCliRunner",
+    "AppGroup",
+    "KetchGroup",
     "LocatedApp",
     "NoAppError",
+    "ScriptInfo",
     "ServerStartupError",
     "find_app_by_string",
     "find_best_app",
@@ -39,8 +49,12 @@ __all__ = [
     "load_app",
     "locate_app",
     "main",
+    "pass_script_info",
     "prepare_import",
+    "with_appcontext",
 ]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 #: Files tried, in order, when no app is named and ``KETCH_APP`` is unset.
 DEFAULT_FILES = ("app.py", "wsgi.py", "main.py")
@@ -289,6 +303,145 @@ def _load_from_env() -> Ketch:
     return app
 
 
+# -- the app's commands ---------------------------------------------------------------------------------------
+
+
+class ScriptInfo:
+    """What a command needs to find the app: ``--app``/``KETCH_APP`` (or a factory); the app is loaded once.
+
+    Args:
+        app_import_path: the app reference (see :func:`locate_app`); None searches the current folder.
+        create_app: a callable returning the app, used instead of ``app_import_path`` (the test runner's way).
+        set_debug_flag: let ``--debug`` turn on the loaded app's debug mode.
+    """
+
+    def __init__(
+        self,
+        app_import_path: str | None = None,
+        create_app: Callable[[], Any] | None = None,
+        set_debug_flag: bool = True,
+    ) -> None:
+        self.app_import_path = app_import_path
+        self.create_app = create_app
+        self.set_debug_flag = set_debug_flag
+        self.debug = False
+        #: Anything a command wants to keep between callbacks.
+        self.data: dict[Any, Any] = {}
+        self._loaded_app: Ketch | None = None
+
+    def load_app(self) -> Ketch:
+        """The app (loaded on the first call); :class:`NoAppError` if it cannot be found."""
+        if self._loaded_app is not None:
+            return self._loaded_app
+        if self.create_app is not None:
+            app = self.create_app()
+            if not isinstance(app, Ketch):
+                raise NoAppError(f"create_app returned {type(app).__name__}, not a Ketch app.")
+        else:
+            app = load_app(self.app_import_path)
+        if self.set_debug_flag and self.debug:
+            app.debug = True
+        self._loaded_app = app
+        return app
+
+
+pass_script_info = click.make_pass_decorator(ScriptInfo, ensure=True)
+
+
+def with_appcontext(func: _F) -> _F:
+    """Run a command inside the app's context (the app ``--app`` names, or the test runner's).
+
+    ``@app.cli.command()`` wraps commands with it already; use it for commands added with ``add_command``.
+    """
+
+    @click.pass_context
+    def decorator(ctx: click.Context, /, *args: Any, **kwargs: Any) -> Any:
+        if not has_app_context():
+            app = ctx.ensure_object(ScriptInfo).load_app()
+            ctx.with_resource(app.app_context())
+        return ctx.invoke(func, *args, **kwargs)
+
+    return update_wrapper(decorator, func)  # type: ignore[return-value]
+
+
+class AppGroup(click.Group):
+    """``app.cli``: a click group whose commands run inside the app's context (Flask's ``AppGroup``).
+
+    ``@app.cli.command()`` wraps the command in :func:`with_appcontext` (unless ``with_appcontext=False``);
+    commands added with ``app.cli.add_command(cmd)`` get the context when the group looks them up.
+    """
+
+    def command(self, *args: Any, **kwargs: Any) -> Any:
+        wrap = kwargs.pop("with_appcontext", True)
+
+        def decorator(func: Callable[..., Any]) -> click.Command:
+            command: click.Command = super(AppGroup, self).command(*args, **kwargs)(
+                with_appcontext(func) if wrap else func
+            )
+            return command
+
+        return decorator
+
+    def group(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("cls", AppGroup)
+        return super().group(*args, **kwargs)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None and not has_app_context():
+            info = ctx.find_object(ScriptInfo)
+            if info is not None:
+                ctx.with_resource(info.load_app().app_context())
+        return command
+
+
+class KetchGroup(click.Group):
+    """The ``ketch`` group: its own commands, then the app's (``ketch --app flaskr init-db``)."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            return command
+        info = ctx.ensure_object(ScriptInfo)
+        try:
+            app = info.load_app()
+        except NoAppError as exc:
+            click.echo(f"Error: {exc.format_message()}", err=True)
+            return None
+        if not has_app_context():
+            # The app's commands (and their option callbacks) run in its context, as in Flask.
+            ctx.with_resource(app.app_context())
+        found: click.Command | None = app.cli.get_command(ctx, cmd_name)
+        return found
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = set(super().list_commands(ctx))
+        info = ctx.ensure_object(ScriptInfo)
+        try:
+            names.update(info.load_app().cli.list_commands(ctx))
+        except NoAppError as exc:
+            if info.app_import_path:  # an app was named: say why its commands are missing from the list
+                click.echo(f"Error: {exc.format_message()}\n", err=True)
+        return sorted(names)
+
+
+class AppCliRunner(CliRunner):
+    """``app.test_cli_runner()``: ``runner.invoke(args=["init-db"])`` runs ``app.cli``'s command in the app's
+    context and returns click's :class:`~click.testing.Result` (``.output``, ``.exit_code``, ``.exception``)."""
+
+    def __init__(self, app: Ketch, **kwargs: Any) -> None:
+        self.app = app
+        super().__init__(**kwargs)
+
+    def invoke(self, cli: Any = None, args: Any = None, **kwargs: Any) -> Result:  # type: ignore[override]
+        """Invoke ``cli`` (default: ``app.cli``) with ``args``; ``obj`` defaults to a :class:`ScriptInfo` that
+        loads this app."""
+        if cli is None:
+            cli = self.app.cli
+        kwargs.setdefault("obj", ScriptInfo(create_app=lambda: self.app))
+        return super().invoke(cli, args, **kwargs)
+
+
 # -- watching the server's log -------------------------------------------------------------------------------------
 
 
@@ -353,17 +506,55 @@ def _log_config(debug: bool, log_level: str | None) -> dict[str, Any]:
 
 # -- commands ------------------------------------------------------------------------------------------------------
 
-_app_argument = click.argument("app_ref", metavar="[APP]", required=False, envvar="KETCH_APP")
+_app_argument = click.argument("app_ref", metavar="[APP]", required=False)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _set_app(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value:
+        ctx.ensure_object(ScriptInfo).app_import_path = value
+    return value
+
+
+def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.ensure_object(ScriptInfo).debug = True
+    return value
+
+
+def _script_info(ctx: click.Context, app_ref: str | None) -> ScriptInfo:
+    """The group's :class:`ScriptInfo`, pointed at ``app_ref`` when a command was given one."""
+    info = ctx.ensure_object(ScriptInfo)
+    if app_ref:
+        info.app_import_path = app_ref
+    return info
+
+
+@click.group(cls=KetchGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--app",
+    "-A",
+    metavar="APP",
+    envvar="KETCH_APP",
+    is_eager=True,  # before --help, so the help lists the app's commands
+    expose_value=False,
+    callback=_set_app,
+    help="The app to load (KETCH_APP): for 'ketch shell' and the app's own commands, and when run/routes get none.",
+)
+@click.option(
+    "--debug/--no-debug",
+    envvar="KETCH_DEBUG",
+    expose_value=False,
+    callback=_set_debug,
+    help="Turn on the app's debug mode (KETCH_DEBUG); with 'run', also reload on changes.",
+)
 @click.version_option(__version__, "--version", "-V", prog_name="ketch", message="%(prog)s %(version)s")
 def main() -> None:
-    """ketch: serve and inspect ketch applications.
+    """ketch: serve and inspect ketch applications, and run the commands they define.
 
     APP is 'module:name', 'module:factory(args)', a module (its 'app', 'application', only Ketch app, or
     'create_app'/'make_app' factory), or a path such as 'path/app.py'. Without APP, the KETCH_APP environment
-    variable is read, then app.py, wsgi.py and main.py in the current folder are tried.
+    variable is read, then app.py, wsgi.py and main.py in the current folder are tried. Commands the app adds
+    with @app.cli.command() run as 'ketch --app APP <command>'.
     """
 
 
@@ -398,7 +589,11 @@ def _run_server(target: Any, **options: Any) -> None:
 @_app_argument
 @click.option("--host", default="127.0.0.1", show_default=True, help="The interface to bind to.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="The port to bind to.")
-@click.option("--reload", is_flag=True, help="Restart the server when a source file changes (development only).")
+@click.option(
+    "--reload/--no-reload",
+    default=None,
+    help="Restart the server when a source file changes (development only).  [default: on with --debug]",
+)
 @click.option(
     "--reload-dir",
     "reload_dirs",
@@ -407,7 +602,12 @@ def _run_server(target: Any, **options: Any) -> None:
     help="A folder to watch for --reload (repeatable; implies --reload). Default: the current folder.",
 )
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="How many worker processes to run.")
-@click.option("--debug", is_flag=True, envvar="KETCH_DEBUG", help="Set app.debug (tracebacks for local clients).")
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar="KETCH_DEBUG",
+    help="Debug mode: reload on changes, and a traceback page (source and locals) for loopback clients.",
+)
 @click.option(
     "--log-level",
     type=click.Choice(["critical", "error", "warning", "info", "debug", "trace"], case_sensitive=False),
@@ -428,11 +628,13 @@ def _run_server(target: Any, **options: Any) -> None:
     show_default=True,
     help="Comma-separated IPs or networks whose proxy headers are trusted ('*' trusts everyone).",
 )
+@click.pass_context
 def run(
+    ctx: click.Context,
     app_ref: str | None,
     host: str,
     port: int,
-    reload: bool,
+    reload: bool | None,
     reload_dirs: tuple[str, ...],
     workers: int | None,
     debug: bool,
@@ -441,7 +643,11 @@ def run(
     proxy_headers: bool,
     forwarded_allow_ips: str,
 ) -> None:
-    """Serve APP with uvicorn."""
+    """Serve APP with uvicorn (with --debug: reloading, and the debug page for loopback clients)."""
+    info = _script_info(ctx, app_ref)
+    app_ref, debug = info.app_import_path, debug or info.debug
+    if reload is None:
+        reload = debug and (workers or 1) == 1
     reload = reload or bool(reload_dirs)
     if reload and workers is not None and workers > 1:
         raise click.UsageError("--reload and --workers cannot be used together.")
@@ -519,12 +725,55 @@ _SORT_COLUMNS = {"methods": 0, "path": 1, "name": 2, "endpoint": 3}
     show_default=True,
     help="The column to sort by.",
 )
-def routes(app_ref: str | None, sort: str) -> None:
+@click.pass_context
+def routes(ctx: click.Context, app_ref: str | None, sort: str) -> None:
     """List APP's routes: methods (WS for WebSockets, MOUNT for mounted apps), path, name and endpoint."""
-    app = _locate_or_exit(app_ref, debug=False).app
+    app = _locate_or_exit(_script_info(ctx, app_ref).app_import_path, debug=False).app
     column = _SORT_COLUMNS[sort]
     rows = sorted(_route_rows(app), key=lambda row: (row[column], row[1], row[0]))
     if not rows:
         click.echo("No routes were registered.")
         return
     click.echo(_format_table(("Methods", "Path", "Name", "Endpoint"), rows))
+
+
+# -- ketch shell ---------------------------------------------------------------------------------------------------
+
+
+@main.command()
+@_app_argument
+@click.pass_context
+def shell(ctx: click.Context, app_ref: str | None) -> None:
+    """Start an interactive Python shell in APP's context.
+
+    The shell starts with 'app', 'g' and the names the app's shell context processors return
+    (@app.shell_context_processor), after running PYTHONSTARTUP if it is set.
+    """
+    import code
+
+    app = _script_info(ctx, app_ref).load_app()
+    with app.app_context():
+        namespace: dict[str, Any] = {}
+        startup = os.environ.get("PYTHONSTARTUP")
+        if startup and os.path.isfile(startup):
+            with open(startup, encoding="utf-8") as file:
+                exec(compile(file.read(), startup, "exec"), namespace)
+        namespace.update(app.make_shell_context())
+        _enable_completion(namespace)
+        banner = f"Python {sys.version} on {sys.platform}\nApp: {app.import_name}\nInstance: {app.instance_path}"
+        code.interact(banner=banner, local=namespace, exitmsg="")
+
+
+def _enable_completion(namespace: dict[str, Any]) -> None:
+    """Tab completion of the shell's names and the usual history, on a terminal only."""
+    if not sys.stdin.isatty():
+        return
+    try:
+        import readline
+        from rlcompleter import Completer
+    except ImportError:  # no readline on this platform
+        return
+    readline.set_completer(Completer(namespace).complete)
+    hook = getattr(sys, "__interactivehook__", None)
+    if hook is not None:
+        hook()  # the site module's: tab binding and ~/.python_history

@@ -118,12 +118,13 @@ class ValidationException(Exception):
         count = len(self._errors)
         lines = [f"{count} validation error{'s' if count != 1 else ''}:"]
         lines += [f"  {error}" for error in self._errors]
+        # A blank line, then where the endpoint is (FastAPI's layout).
         if self.endpoint_file and self.endpoint_line and self.endpoint_function:
-            lines.append(f'  File "{self.endpoint_file}", line {self.endpoint_line}, in {self.endpoint_function}')
+            lines.append(f'\n  File "{self.endpoint_file}", line {self.endpoint_line}, in {self.endpoint_function}')
             if self.endpoint_path:
                 lines.append(f"    {self.endpoint_path}")
         elif self.endpoint_path:
-            lines.append(f"  Endpoint: {self.endpoint_path}")
+            lines.append(f"\n  Endpoint: {self.endpoint_path}")
         return "\n".join(lines)
 
 

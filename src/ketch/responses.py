@@ -6,7 +6,7 @@ import asyncio
 import http.cookies
 import re
 from collections.abc import AsyncIterable, Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any, Literal
 from urllib.parse import quote
@@ -57,6 +57,8 @@ class Response:
     sized_body = True
     # PERF: the Content-Type header of the class's own media type, encoded once per class.
     _content_type_header: tuple[bytes, bytes] | None = None
+    # What ``set_cookie`` does when ``httponly`` is not given (Starlette's responses in compat.starlette: False).
+    cookie_httponly = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -128,19 +130,34 @@ class Response:
         path: str | None = "/",
         domain: str | None = None,
         secure: bool = False,
-        httponly: bool = True,
+        httponly: bool | None = None,
         samesite: Literal["lax", "strict", "none"] | None = "lax",
         partitioned: bool = False,
     ) -> None:
         """Add a ``Set-Cookie`` header. Safe by default: ``HttpOnly``, ``SameSite=Lax``, ``Path=/``.
 
+        ``httponly=None`` means the class's ``cookie_httponly`` (True here; False on ``ketch.compat`` responses).
+
         Names must be HTTP tokens; a name or value with ``;``, CR, LF or another control character raises
         ``ValueError``. ``samesite="none"`` requires ``secure=True``, as browsers do.
         """
-        self.raw_headers.append((b"set-cookie", build_cookie(
-            key, value, max_age=max_age, expires=expires, path=path, domain=domain, secure=secure,
-            httponly=httponly, samesite=samesite, partitioned=partitioned,
-        ).encode("latin-1")))
+        self.raw_headers.append(
+            (
+                b"set-cookie",
+                build_cookie(
+                    key,
+                    value,
+                    max_age=max_age,
+                    expires=expires,
+                    path=path,
+                    domain=domain,
+                    secure=secure,
+                    httponly=self.cookie_httponly if httponly is None else httponly,
+                    samesite=samesite,
+                    partitioned=partitioned,
+                ).encode("latin-1"),
+            )
+        )
 
     def delete_cookie(
         self,
@@ -148,12 +165,13 @@ class Response:
         path: str = "/",
         domain: str | None = None,
         secure: bool = False,
-        httponly: bool = True,
+        httponly: bool | None = None,
         samesite: Literal["lax", "strict", "none"] | None = "lax",
     ) -> None:
         """Expire the cookie ``key`` (same path and domain as when it was set)."""
-        self.set_cookie(key, "", max_age=0, expires=0, path=path, domain=domain, secure=secure,
-                        httponly=httponly, samesite=samesite)
+        self.set_cookie(
+            key, "", max_age=0, expires=0, path=path, domain=domain, secure=secure, httponly=httponly, samesite=samesite
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
@@ -185,10 +203,10 @@ def build_cookie(
     parts = [f"{key}={http.cookies._quote(value)}"]
     if expires is not None:
         if isinstance(expires, datetime):
-            parts.append(f"expires={format_datetime(expires.astimezone(timezone.utc), usegmt=True)}")
+            parts.append(f"expires={format_datetime(expires.astimezone(UTC), usegmt=True)}")
         elif isinstance(expires, int):
-            moment = datetime.now(timezone.utc).timestamp() + expires
-            parts.append(f"expires={format_datetime(datetime.fromtimestamp(moment, timezone.utc), usegmt=True)}")
+            moment = datetime.now(UTC).timestamp() + expires
+            parts.append(f"expires={format_datetime(datetime.fromtimestamp(moment, UTC), usegmt=True)}")
         else:
             parts.append(f"expires={expires}")
     if max_age is not None:

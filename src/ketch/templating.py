@@ -4,12 +4,15 @@ This module knows nothing of the classic face's globals: the app creates the env
 ``get_flashed_messages``, ``config``, ``request``, ``session``, ``g`` and ``csrf_token`` into its globals (as
 Flask's ``create_jinja_environment`` does); ``ketch.helpers.render_template`` renders with the current app's.
 Autoescaping is on for ``.html``, ``.htm``, ``.xml``, ``.xhtml`` and ``.svg`` templates and for template strings.
+
+For typed (FastAPI-style) apps, :class:`Jinja2Templates` is Starlette's API: a folder of templates and
+``templates.TemplateResponse(request, name, context)``, with ``url_for`` in templates.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 try:
@@ -18,13 +21,21 @@ try:
 except ImportError as exc:  # pragma: no cover - jinja2 is a dependency of ketch
     raise ImportError("ketch.templating needs jinja2: pip install jinja2") from exc
 
+from ketch.responses import HTMLResponse
+
 if TYPE_CHECKING:
     from jinja2 import BaseLoader, Template
+
+    from ketch.background import BackgroundTask
+    from ketch.datastructures import URL
+    from ketch.requests import Request
 
 __all__ = [
     "DispatchingJinjaLoader",
     "Environment",
+    "Jinja2Templates",
     "Markup",
+    "TemplateResponse",
     "escape",
     "file_loader",
     "select_autoescape",
@@ -93,3 +104,82 @@ def render(template: Template, context: dict[str, Any]) -> str:
 def generate(template: Template, context: dict[str, Any]) -> Iterator[str]:
     """Render a template piece by piece (for a streamed response)."""
     return template.generate(context)
+
+
+class TemplateResponse(HTMLResponse):
+    """An HTML response rendered from a template; keeps ``template`` and ``context`` for tests to inspect."""
+
+    def __init__(
+        self,
+        template: Template,
+        context: dict[str, Any],
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | None = None,
+    ) -> None:
+        self.template = template
+        self.context = context
+        super().__init__(template.render(context), status_code, headers, media_type, background)
+
+
+class Jinja2Templates:
+    """Templates from a folder (or a ready environment), rendered into responses.
+
+    ``url_for(name, **path_params)`` is available in every template; the context always holds ``request``.
+
+    Args:
+        directory: the template folder (or several, searched in order).
+        context_processors: ``processor(request) -> dict`` callables whose results join every context.
+        env: a Jinja environment to use instead of ``directory``.
+
+    Example::
+
+        templates = Jinja2Templates(directory="templates")
+
+        @app.get("/items/{id}", response_class=HTMLResponse)
+        async def item(request: Request, id: str):
+            return templates.TemplateResponse(request, "item.html", {"id": id})
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
+        *,
+        context_processors: list[Callable[[Request], dict[str, Any]]] | None = None,
+        env: jinja2.Environment | None = None,
+    ) -> None:
+        if (directory is None) == (env is None):
+            raise TypeError("Jinja2Templates needs either 'directory' or 'env'")
+        self.context_processors = context_processors or []
+        if env is None:
+            env = jinja2.Environment(loader=jinja2.FileSystemLoader(directory or []), autoescape=select_autoescape)
+        self.env = env
+        self.env.globals.setdefault("url_for", _url_for)
+
+    def get_template(self, name: str) -> Template:
+        """The template called ``name`` (``jinja2.TemplateNotFound`` if there is none)."""
+        return self.env.get_template(name)
+
+    def TemplateResponse(  # Starlette's name
+        self,
+        request: Request,
+        name: str,
+        context: dict[str, Any] | None = None,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | None = None,
+    ) -> TemplateResponse:
+        """Render the template ``name`` with ``context`` (plus ``request`` and the context processors' values)."""
+        context = context or {}
+        context.setdefault("request", request)
+        for processor in self.context_processors:
+            context.update(processor(request))
+        return TemplateResponse(self.get_template(name), context, status_code, headers, media_type, background)
+
+
+@jinja2.pass_context
+def _url_for(context: Any, name: str, /, **path_params: Any) -> URL:
+    request: Request = context["request"]
+    return request.url_for(name, **path_params)

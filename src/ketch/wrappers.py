@@ -823,7 +823,7 @@ class Response(StreamingResponse):
         path: str | None = "/",
         domain: str | None = None,
         secure: bool = False,
-        httponly: bool = False,
+        httponly: bool | None = False,
         samesite: Literal["Lax", "Strict", "None", "lax", "strict", "none"] | None = None,
         partitioned: bool = False,
     ) -> None:
@@ -834,7 +834,7 @@ class Response(StreamingResponse):
             expires = datetime.fromtimestamp(expires).astimezone()
         cookie = build_cookie(
             key, value, max_age=max_age, expires=expires, path=path, domain=domain, secure=secure,
-            httponly=httponly, samesite=samesite.lower() if samesite else None, partitioned=partitioned,
+            httponly=bool(httponly), samesite=samesite.lower() if samesite else None, partitioned=partitioned,
         )  # fmt: skip
         self.raw_headers.append((b"set-cookie", cookie.encode("latin-1")))
 
@@ -844,7 +844,7 @@ class Response(StreamingResponse):
         path: str | None = "/",
         domain: str | None = None,
         secure: bool = False,
-        httponly: bool = False,
+        httponly: bool | None = False,
         samesite: Literal["Lax", "Strict", "None", "lax", "strict", "none"] | None = None,
         partitioned: bool = False,
     ) -> None:

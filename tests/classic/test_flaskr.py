@@ -1,13 +1,21 @@
-"""Flask's tutorial app (flaskr) on both faces.
+"""Flask's tutorial app (flaskr) on Flask and on both of ketch's import surfaces.
 
-``flaskr_port/flaskr`` is written against ``flask``. The ketch copy is the same package with only its
-``from flask import ...`` lines changed to ``from ketch.compat.flask import ...``: the tutorial's tests run against
-both, and a scripted session (register, log in, create, update, delete, log out) gives the same responses.
+``flaskr_port/flaskr`` is written against ``flask``. Two copies run on ketch:
+
+- ``flaskr_on_ketch``: only its ``from flask import ...`` lines changed to ``from ketch.compat.flask import ...``;
+- ``flaskr_native``: written against ``ketch`` itself (``from ketch import Ketch, ...``, ``ketch.abort``), whose
+  CSRF protection is on: its forms carry ``{{ csrf_token() }}``.
+
+The tutorial's tests run against all three (the native app's with ``CSRF_ENABLED = False``, as a Flask-WTF app's
+tests turn theirs off), a scripted session (register, log in, create, update, delete, log out) gives the same
+responses on all three (the native one posting the token its pages carry), and ``ketch --app <package> init-db``
+runs the tutorial's command.
 """
 
 from __future__ import annotations
 
 import importlib
+import re
 import shutil
 import sqlite3
 import sys
@@ -31,20 +39,47 @@ def _ketch_copy(root: Path) -> str:
     return "flaskr_on_ketch"
 
 
+_TOKEN_FIELD = '<input type="hidden" name="csrf_token" value="{{ csrf_token() }}">'
+_TOKEN_LINE = re.compile(rb'\n *<input type="hidden" name="csrf_token" value="([^"]+)">')
+
+
+def _native_copy(root: Path) -> str:
+    """Copy flaskr to ``root/flaskr_native``, written against ``ketch`` itself, with CSRF tokens in its forms."""
+    target = root / "flaskr_native"
+    shutil.copytree(SOURCE, target)
+    for path in target.glob("*.py"):
+        text = path.read_text().replace("from flask import Flask", "from ketch import Ketch")
+        text = text.replace("Flask(__name__", "Ketch(__name__").replace("from flask import", "from ketch import")
+        path.write_text(text.replace("from werkzeug.exceptions import abort", "from ketch import abort"))
+    for path in target.glob("templates/*/*.html"):
+        text = re.sub(r'(\n( *)<form [^>]*method="post">)', rf"\1\n\2  {_TOKEN_FIELD}", path.read_text())
+        path.write_text(text)
+    return "flaskr_native"
+
+
 @pytest.fixture(scope="module")
 def packages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     root = tmp_path_factory.mktemp("flaskr")
-    name = _ketch_copy(root)
+    names = [_ketch_copy(root), _native_copy(root)]
     sys.path.insert(0, str(root))
     try:
         yield {
             "flask": importlib.import_module("tests.classic.flaskr_port.flaskr"),
-            "ketch": importlib.import_module(name),
+            "ketch": importlib.import_module(names[0]),
+            "native": importlib.import_module(names[1]),
         }
     finally:
         sys.path.remove(str(root))
-        for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+        for module in [m for m in sys.modules for name in names if m == name or m.startswith(name + ".")]:
             del sys.modules[module]
+
+
+SURFACES = {"flask": "flask", "ketch": "ketch.compat.flask", "native": "ketch"}
+
+
+def surface(face: str) -> Any:
+    """The module the face's flaskr imports from (for ``session`` and ``g`` in the tests)."""
+    return importlib.import_module(SURFACES[face])
 
 
 def _data_sql() -> str:
@@ -61,7 +96,7 @@ def _data_sql() -> str:
 DATA_SQL = _data_sql()
 
 
-@pytest.fixture(params=["flask", "ketch"])
+@pytest.fixture(params=["flask", "ketch", "native"])
 def face(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -72,8 +107,11 @@ def flaskr(packages: dict[str, Any], face: str) -> Any:
 
 
 @pytest.fixture
-def app(flaskr: Any, tmp_path: Path) -> Any:
-    app = flaskr.create_app({"TESTING": True, "DATABASE": str(tmp_path / "test.sqlite")})
+def app(flaskr: Any, tmp_path: Path, face: str) -> Any:
+    config: dict[str, Any] = {"TESTING": True, "DATABASE": str(tmp_path / "test.sqlite")}
+    if face == "native":
+        config["CSRF_ENABLED"] = False
+    app = flaskr.create_app(config)
     with app.app_context():
         flaskr.db.init_db()
         flaskr.db.get_db().executescript(DATA_SQL)
@@ -159,10 +197,8 @@ def test_login(client: Any, auth: AuthActions, face: str) -> None:
     assert response.headers["Location"] == "/"
     with client:
         client.get("/")
-        session = __import__("flask" if face == "flask" else "ketch.compat.flask", fromlist=["session"]).session
-        g = __import__("flask" if face == "flask" else "ketch.compat.flask", fromlist=["g"]).g
-        assert session["user_id"] == 1
-        assert g.user["username"] == "test"
+        assert surface(face).session["user_id"] == 1
+        assert surface(face).g.user["username"] == "test"
 
 
 @pytest.mark.parametrize(
@@ -177,8 +213,7 @@ def test_logout(client: Any, auth: AuthActions, face: str) -> None:
     auth.login()
     with client:
         auth.logout()
-        session = __import__("flask" if face == "flask" else "ketch.compat.flask", fromlist=["session"]).session
-        assert "user_id" not in session
+        assert "user_id" not in surface(face).session
 
 
 # -- the blog --------------------------------------------------------------------------------------------------
@@ -280,19 +315,69 @@ SESSION = [
 ]
 
 
+def _run_session(flaskr: Any, database: Path, with_tokens: bool) -> list[tuple[Any, ...]]:
+    app = flaskr.create_app({"TESTING": False, "DATABASE": str(database)})
+    with app.app_context():
+        flaskr.db.init_db()
+        flaskr.db.get_db().executescript(DATA_SQL)
+    client = app.test_client()
+    results = []
+    for method, path, data in SESSION:
+        if with_tokens and method == "POST":
+            # What a browser does: post the token of the form it was shown (the session changes at log in).
+            page = client.get("/auth/login").data
+            match = _TOKEN_LINE.search(page)
+            assert match is not None
+            data = {**(data or {}), "csrf_token": match.group(1).decode()}
+        response = client.open(path, method=method, data=data)
+        body = _TOKEN_LINE.sub(b"", response.data.replace(b"\r\n", b"\n"))
+        results.append((method, path, response.status_code, response.mimetype, body, response.location))
+        response.close()
+    return results
+
+
 def test_the_same_session_gets_the_same_responses(packages: dict[str, Any], tmp_path: Path) -> None:
-    results: dict[str, list[tuple[Any, ...]]] = {}
-    for name, flaskr in packages.items():
-        app = flaskr.create_app({"TESTING": False, "DATABASE": str(tmp_path / f"{name}.sqlite")})
-        with app.app_context():
-            flaskr.db.init_db()
-            flaskr.db.get_db().executescript(DATA_SQL)
-        client = app.test_client()
-        results[name] = []
-        for method, path, data in SESSION:
-            response = client.open(path, method=method, data=data)
-            body = response.data.replace(b"\r\n", b"\n")
-            results[name].append((method, path, response.status_code, response.mimetype, body, response.location))
-            response.close()
-    for expected, got in zip(results["flask"], results["ketch"], strict=True):
-        assert got == expected
+    expected = _run_session(packages["flask"], tmp_path / "flask.sqlite", with_tokens=False)
+    for name in ("ketch", "native"):
+        got = _run_session(packages[name], tmp_path / f"{name}.sqlite", with_tokens=name == "native")
+        for want, have in zip(expected, got, strict=True):
+            assert have == want, name
+
+
+def test_the_native_app_refuses_posts_without_a_token(packages: dict[str, Any], tmp_path: Path) -> None:
+    app = packages["native"].create_app({"DATABASE": str(tmp_path / "native.sqlite")})
+    with app.app_context():
+        packages["native"].db.init_db()
+    client = app.test_client()
+    response = client.post("/auth/register", data={"username": "a", "password": "a"})
+    assert response.status_code == 403
+    assert b"The CSRF" in response.data
+    page = client.get("/auth/register").data
+    token = _TOKEN_LINE.search(page)
+    assert token is not None
+    response = client.post(
+        "/auth/register", data={"username": "a", "password": "a", "csrf_token": token.group(1).decode()}
+    )
+    assert response.location == "/auth/login"
+
+
+@pytest.mark.parametrize("name", ["ketch", "native"])
+def test_ketch_app_init_db_runs_the_tutorial_command(
+    packages: dict[str, Any], name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``flask --app flaskr init-db`` is ``ketch --app flaskr init-db``."""
+    from click.testing import CliRunner
+
+    from ketch.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    package = packages[name].__name__
+    instance = Path(packages[name].create_app().instance_path)
+    result = CliRunner().invoke(main, ["--app", package, "init-db"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "Initialized the database.\n"
+    with sqlite3.connect(instance / "flaskr.sqlite") as connection:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"user", "post"} <= tables
+    routes = CliRunner().invoke(main, ["--app", package, "routes"])
+    assert "blog.update" in routes.stdout and "auth.login" in routes.stdout

@@ -257,3 +257,120 @@ def test_a_classic_500_is_generic_html() -> None:
     assert "<title>500 Internal Server Error</title>" in response.text
     assert "boom" not in response.text and "hunter2" not in response.text
     assert client.get("/health").status_code == 200
+
+
+def crash_app_with_handler(debug: bool) -> Ketch:
+    app = crash_app(debug)
+
+    @app.errorhandler(500)
+    def custom(error: Any) -> Any:
+        return "our own 500 page", 500
+
+    @app.route("/crash-html")
+    def crash_html() -> str:
+        markup = "<img src=x onerror=alert(1)>"  # noqa: F841  (a local the debug page shows, escaped)
+        raise ValueError("<b>bold</b>")
+
+    return app
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("client_host", ["203.0.113.9", "::ffff:1.2.3.4", "localhost.evil.com"])
+def test_in_debug_a_remote_client_gets_the_apps_own_500_page(client_host: str) -> None:
+    client = TestClient(crash_app_with_handler(debug=True), raise_server_exceptions=False, client=(client_host, 1))
+    response = client.get("/crash", headers={"Accept": "text/html"})
+    assert (response.status_code, response.text) == (500, "our own 500 page")
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("client_host", ["127.0.0.1", "::1", "localhost"])
+def test_in_debug_a_loopback_client_gets_the_escaped_debug_page(client_host: str) -> None:
+    client = TestClient(crash_app_with_handler(debug=True), raise_server_exceptions=False, client=(client_host, 1))
+    response = client.get("/crash-html", headers={"Accept": "text/html"})
+    assert response.status_code == 500
+    assert "ValueError: &lt;b&gt;bold&lt;/b&gt;" in response.text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in response.text  # the local, escaped
+    assert 'raise ValueError("&lt;b&gt;bold&lt;/b&gt;")' in response.text.replace("&quot;", '"')  # the source line
+    assert "<img src=x" not in response.text and "<b>bold" not in response.text
+    plain = client.get("/crash-html", headers={"Accept": "application/json"})
+    assert plain.headers["content-type"].startswith("text/plain") and "Traceback" in plain.text
+
+
+@pytest.mark.timeout(10)
+def test_without_debug_even_a_loopback_client_gets_no_traceback() -> None:
+    client = TestClient(crash_app_with_handler(debug=False), raise_server_exceptions=False, client=("127.0.0.1", 1))
+    assert client.get("/crash-html", headers={"Accept": "text/html"}).text == "our own 500 page"
+
+
+@pytest.mark.timeout(10)
+def test_in_debug_the_test_client_sees_the_error_itself() -> None:
+    """As in Flask: with debug on, a view's exception propagates to the test client."""
+    with pytest.raises(ZeroDivisionError):
+        TestClient(crash_app(debug=True)).get("/crash")
+
+
+# -- sessions and CSRF (E1, E4, E5) ---------------------------------------------------------------------------
+
+
+def form_app() -> Ketch:
+    app = Ketch(__name__)
+    app.config["SECRET_KEY"] = "reliability"
+
+    @app.route("/form")
+    def form() -> str:
+        from ketch import render_template_string
+
+        return render_template_string('<form method=post><input name=csrf_token value="{{ csrf_token() }}"></form>')
+
+    @app.route("/form", methods=["POST"])
+    def submit() -> str:
+        return "posted"
+
+    @app.route("/cookie/<path:value>")
+    def cookie(value: str) -> Any:
+        from ketch.helpers import make_response
+
+        response = make_response("set")
+        response.set_cookie("c", value)
+        return response
+
+    @app.route("/session")
+    def read_session() -> str:
+        from ketch.globals import session
+
+        return str(len(session))
+
+    return app
+
+
+@pytest.mark.timeout(10)
+def test_e5_the_template_token_round_trips_and_is_escaped() -> None:
+    import re
+
+    client = TestClient(form_app(), raise_server_exceptions=False)
+    page = client.get("/form").text
+    match = re.search(r'value="([^"<>&]+)"', page)
+    assert match is not None
+    assert client.post("/form", data={"csrf_token": match.group(1)}).text == "posted"
+    assert client.post("/form", data={"csrf_token": match.group(1) + "x"}).status_code == 403
+    assert client.post("/form", data={}).status_code == 403
+    assert client.options("/form").status_code == 200 and client.head("/form").status_code == 200
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize(("value", "status"), [("a;b", 500), ("a\r\nSet-Cookie: evil=1", 500), ("a\x00b", 404)])
+def test_e4_a_cookie_value_from_the_url_never_splits_the_response(value: str, status: int) -> None:
+    """The path arrives decoded (ASGI): ``;``, CR LF and NUL reach the view; the cookie is refused, a generic 500."""
+    assert call(form_app(), f"/cookie/{value}")[0] == status
+    assert call(form_app(), "/cookie/fine")[0] == 200
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("cookie", ["garbage", "a.b.c", "x" * 5000, "eyJ4IjoxfQ.bad.sig"])
+def test_e1_a_bad_session_cookie_is_empty_and_quiet(cookie: str, caplog: pytest.LogCaptureFixture) -> None:
+    client = TestClient(form_app(), raise_server_exceptions=False)
+    client.cookies.set("session", cookie)
+    with caplog.at_level("DEBUG"):
+        response = client.get("/session")
+    assert (response.status_code, response.text) == (200, "0")
+    assert [record for record in caplog.records if record.levelno >= 30] == []

@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mappin
 from contextvars import ContextVar
 from typing import Any, Protocol, TypeVar
 
+from ketch._plan.classic_rules import HostDispatch
 from ketch.concurrency import is_async_callable, run_in_threadpool
 from ketch.datastructures import Headers, MutableHeaders
 from ketch.exception_handlers import ExceptionHandlers, default_handlers
@@ -65,6 +66,16 @@ class ClassicFace(Protocol):
 
     view_functions: dict[str, Callable[..., Any]]
     exception_handlers: dict[Any, Callable[..., Any]]
+    routes: list[Any]
+    url_map: Any
+
+    def routes_by_host(self) -> bool: ...
+
+    def make_default_options_response(self) -> Any: ...
+
+    def refuse_options(self) -> Any: ...
+
+    def shows_tracebacks_to(self, request: Any) -> bool: ...
 
     def request_context(self, request: Any) -> Any: ...
 
@@ -393,13 +404,35 @@ def replace_headers(target: MutableHeaders, headers: Any) -> None:
 
 
 class ClassicPlanner:
-    """Plans the routes ``app.route()`` / ``add_url_rule`` register (each names this planner in its options)."""
+    """Plans the routes ``app.route()`` / ``add_url_rule`` register (each names this planner in its options).
+
+    When the app routes by host (a rule names a ``subdomain``/``host``, or ``host_matching``), every classic route
+    is served by one :class:`~ketch._plan.classic_rules.HostDispatch`; otherwise each gets its own plan, and
+    nothing about hosts is looked at.
+    """
 
     def __init__(self, app: ClassicFace) -> None:
         self.app = app
+        self._context: PlanContext | None = None
+        self._dispatch: HostDispatch | None = None
 
     def plan_http(self, route: Route, method: str, context: PlanContext) -> ASGIApp:
-        return ClassicPlan(self.app, route, method, context)
+        plan = ClassicPlan(self.app, route, method, context)  # made here even when dispatching by host: errors
+        if not self.app.routes_by_host():  # in the route (a missing SECRET_KEY...) surface at start-up
+            return plan
+        self._context = context
+        if self._dispatch is None:
+            self._dispatch = HostDispatch(self.app, self._is_mine, self._plan_for, context.handlers)
+        else:
+            self._dispatch.reset(context.handlers)
+        return self._dispatch
+
+    def _is_mine(self, route: Any) -> bool:
+        return route.options.get("planner") is self
+
+    def _plan_for(self, route: Route, method: str) -> ASGIApp:
+        assert self._context is not None
+        return ClassicPlan(self.app, route, method, self._context)
 
     def plan_websocket(self, route: WebSocketRoute, context: PlanContext) -> ASGIApp:
         raise TypeError("Classic routes are HTTP only; register WebSocket endpoints with app.websocket()")
@@ -416,6 +449,15 @@ def _view_is_async(view: Callable[..., Any], method: str) -> bool:
             handler = view_class.dispatch_request
         return inspect.iscoroutinefunction(handler)
     return is_async_callable(view)
+
+
+def _without_view_args(func: Callable[[], Any]) -> Callable[..., Any]:
+    """Flask's automatic OPTIONS answer in place of the view (after the before_request functions, as in Flask)."""
+
+    def options(**view_args: Any) -> Any:
+        return func()
+
+    return options
 
 
 def _awaiting(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -457,6 +499,10 @@ class ClassicPlan:
         self.rule = route.options["rule"]
         self.endpoint: str = self.rule.endpoint
         view = app.view_functions.get(self.endpoint, route.endpoint) if self.endpoint else route.endpoint
+        if method == "OPTIONS" and "OPTIONS" not in self.rule.methods:
+            view = _without_view_args(app.refuse_options)  # automatic OPTIONS turned off: 405, as in Flask
+        elif method == "OPTIONS" and self.rule.provide_automatic_options:
+            view = _without_view_args(app.make_default_options_response)
         self.is_async = _view_is_async(view, method)
         self.view = _awaiting(view) if self.is_async and not is_async_callable(view) else view
         self.defaults: dict[str, Any] = dict(self.rule.defaults or {})
@@ -640,7 +686,9 @@ class ClassicPlan:
         app.send_signal("got_request_exception", exception=exc)
         propagate = app.config.get("PROPAGATE_EXCEPTIONS")
         if propagate is None:
-            propagate = app.testing or app.debug
+            # In debug, the error goes up to the debug page, which only loopback clients get: anyone else gets the
+            # app's usual 500 (its handler for 500, or the generic page), never a traceback.
+            propagate = app.testing or (app.debug and app.shows_tracebacks_to(ctx.request))
         if propagate:
             raise exc
         app.log_exception(ctx.request, exc)

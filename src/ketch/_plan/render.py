@@ -48,12 +48,13 @@ def body_allowed(status_code: int) -> bool:
     return status_code >= 200 and status_code not in _NO_BODY
 
 
-def sub_response() -> Response:
+def sub_response(cls: type[Response] = Response) -> Response:
     """The ``response: Response`` an endpoint may ask for: headers, cookies and status to apply to the real one.
 
-    It starts with no status and no headers, so only what the endpoint sets is carried over.
+    It starts with no status and no headers, so only what the endpoint sets is carried over. It is made of the
+    annotated class, whose ``set_cookie`` defaults apply.
     """
-    response = Response.__new__(Response)
+    response = cls.__new__(cls)
     response.status_code = None  # type: ignore[assignment]  # "not set"; checked before it is used
     response.raw_headers = []
     response.background = None

@@ -112,6 +112,8 @@ class CallSignature:
     body: list[FieldSpec] = field(default_factory=list)
     dependencies: list[DependsSpec] = field(default_factory=list)
     specials: list[tuple[str, str]] = field(default_factory=list)
+    # The class a ``response: Response`` parameter is annotated with (the carrier is made of that class).
+    response_type: type[Response] | None = None
 
     @property
     def kinds(self) -> set[str]:
@@ -168,6 +170,8 @@ def _classify(result: CallSignature, param: inspect.Parameter, path_params: Sequ
     kind = _special_kind(type_annotation, name, annotation)
     if kind is not None and marker is None:
         result.specials.append((name, kind))
+        if kind == "response" and isinstance(type_annotation, type):
+            result.response_type = type_annotation
         return
     if isinstance(type_annotation, str | ForwardRef):
         raise ImproperlyConfigured(

@@ -208,6 +208,7 @@ class EndpointPlan:
         self._per_node: dict[int, tuple[ParamsValidator | None, BodyValidator | None, FormValidator | None]] = {}
         kinds = {kind for node in graph.nodes for kind in node.signature.kinds}
         self.wants_response = "response" in kinds
+        self.sub_class = next((n.signature.response_type for n in graph.nodes if n.signature.response_type), Response)
         self.wants_background = "background" in kinds
         self.has_generators = any(
             node.kind in ("gen", "asyncgen") and node.scope != "app" for node in graph.dependencies
@@ -279,6 +280,11 @@ class EndpointPlan:
                 pass
             self._ctx = ctx
         return self._ctx
+
+    def _request_context(self, connection: Request | WebSocket, method: str) -> dict[str, Any]:
+        """``describe()`` with the path as FastAPI reports it in errors: ``"GET /items/{id}"``."""
+        mount = connection.scope.get("root_path", "").rstrip("/")
+        return {**self.describe(), "path": f"{method} {mount}{self.path}"}
 
     def _flat_steps(self) -> list[FlatStep] | None:
         """The plan as a flat list of calls, if it needs none of the general machinery: no generators (exit
@@ -402,7 +408,7 @@ class EndpointPlan:
             body_values, body_errors = self.form.validate(*await read_form(body, self._body_list))
             values = {**values, **body_values} if values else body_values
             errors += body_errors
-        sub = sub_response() if self.wants_response else None
+        sub = sub_response(self.sub_class) if self.wants_response else None
         background = BackgroundTasks() if self.wants_background else None
         specials = {"request": request, "connection": request, "response": sub, "background": background}
         results: list[Any] = [None] * len(self.nodes)
@@ -414,7 +420,8 @@ class EndpointPlan:
                 values = {**values, **recovered}
         content = await self._run_steps(values, specials, results, failed, stacks)
         if errors:
-            raise RequestValidationError(self._ordered(errors), body=_exception_body(body, raw))
+            ctx = self._request_context(request, request.method)
+            raise RequestValidationError(self._ordered(errors), body=_exception_body(body, raw), endpoint_ctx=ctx)
         if self.stream_renderer is not None:
             return self.stream_renderer.response(content, sub, background)
         return self.renderer.finish(content, sub, background)
@@ -438,7 +445,7 @@ class EndpointPlan:
         await self._run_steps(values, specials, results, failed, stacks)
         if errors:
             detail = jsonable_encoder(self._ordered(errors))
-            raise WebSocketRequestValidationError(detail, endpoint_ctx=self.describe())
+            raise WebSocketRequestValidationError(detail, endpoint_ctx=self._request_context(websocket, "WS"))
 
     async def _recover(self, failed: list[bool], data: Any, body: Any) -> dict[str, Any]:
         """The values of the nodes that still run when others failed (one model cannot give partial results)."""

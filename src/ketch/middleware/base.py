@@ -17,9 +17,10 @@ from ketch.requests import Request
 from ketch.responses import RESPONSE_STARTED, Response
 from ketch.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["CallNext", "FunctionMiddleware", "StreamedResponse"]
+__all__ = ["BaseHTTPMiddleware", "CallNext", "DispatchFunction", "FunctionMiddleware", "StreamedResponse"]
 
 CallNext = Callable[[Request], Awaitable[Response]]
+DispatchFunction = Callable[[Request, CallNext], Awaitable[Response]]
 _DONE: Any = object()
 
 
@@ -145,3 +146,16 @@ class FunctionMiddleware:
                 else:
                     task.cancel()  # the middleware answered (or failed) without the app's full response
                     await asyncio.gather(task, return_exceptions=True)
+
+
+class BaseHTTPMiddleware(FunctionMiddleware):
+    """Class-based ``call_next`` middleware, Starlette's API: subclass it and override :meth:`dispatch`, or pass
+    ``dispatch=``. ``app.add_middleware(MyMiddleware, **options)`` builds it."""
+
+    def __init__(self, app: ASGIApp, dispatch: DispatchFunction | None = None) -> None:
+        super().__init__(app, dispatch if dispatch is not None else self.dispatch)
+        self.dispatch_func = self.dispatch
+
+    async def dispatch(self, request: Request, call_next: CallNext) -> Response:
+        """Answer ``request``, usually by calling ``await call_next(request)`` and changing what it returns."""
+        raise NotImplementedError()

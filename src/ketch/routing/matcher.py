@@ -107,7 +107,9 @@ class CompiledRouter:
         self.static_ws = static_ws
         # PERF: path -> method -> (handler, route) for the app's direct dispatch of static paths.
         self.static_methods: dict[str, dict[str, tuple[ASGIApp, BaseRoute]]] = {
-            path: {method: (handler, entry.routes.get(method, entry.route)) for method, handler in entry.handlers.items()}
+            path: {
+                method: (handler, entry.routes.get(method, entry.route)) for method, handler in entry.handlers.items()
+            }
             for path, entry in static.items()
         }
         self.dynamic = dynamic

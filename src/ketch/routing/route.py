@@ -30,7 +30,8 @@ class BaseRoute:
     include_in_schema: bool = True
 
     def _compile(self, path: str) -> None:
-        if path and not path.startswith("/"):
+        # "{$callback_url}/...": an OpenAPI runtime expression, the path of a route that documents a callback.
+        if path and not path.startswith(("/", "{$")):
             raise ValueError(f"Route paths must start with '/': {path!r}")
         self.path = path
         self.regex: re.Pattern[str] | None
@@ -38,7 +39,8 @@ class BaseRoute:
 
 
 class Route(BaseRoute):
-    """An HTTP route: ``path``, the ``endpoint`` called for it, and the ``methods`` it answers.
+    """An HTTP route: ``path``, the ``endpoint`` called for it, and the ``methods`` it answers (a GET route also
+    answers HEAD unless ``automatic_head=False``).
 
     ``options`` holds everything else a face attached (response model, tags, status code...), kept as given and
     read once by the planner at start-up.
@@ -53,6 +55,7 @@ class Route(BaseRoute):
         name: str | None = None,
         include_in_schema: bool = True,
         options: dict[str, Any] | None = None,
+        automatic_head: bool = True,
     ) -> None:
         self._compile(path)
         self.endpoint = endpoint
@@ -62,7 +65,8 @@ class Route(BaseRoute):
         unknown = {m for m in self.methods if not re.fullmatch(r"[A-Z]+", m)}
         if unknown:
             raise ValueError(f"Invalid HTTP method(s) {sorted(unknown)} for {path!r}")
-        if "GET" in self.methods:
+        # A GET route answers HEAD too, unless ``automatic_head`` is off (FastAPI's routes do not).
+        if automatic_head and "GET" in self.methods:
             self.methods.add("HEAD")
         self.options: dict[str, Any] = dict(options or {})
 
@@ -96,7 +100,8 @@ class Mount(BaseRoute):
 
     def __init__(self, path: str, app: ASGIApp, *, name: str | None = None) -> None:
         path = path.rstrip("/")
-        if path and not path.startswith("/"):
+        # "{$callback_url}/...": an OpenAPI runtime expression, the path of a route that documents a callback.
+        if path and not path.startswith(("/", "{$")):
             raise ValueError(f"Mount paths must start with '/': {path!r}")
         self.path = path
         self.app = app

@@ -103,6 +103,9 @@ class Router:
         **options: route options applied to every route here (``dependencies``, ``responses``, ...).
     """
 
+    # Whether a GET route registered here also answers HEAD (FastAPI's routers set False).
+    automatic_head = True
+
     def __init__(
         self,
         *,
@@ -156,6 +159,7 @@ class Router:
             name=name,
             include_in_schema=include_in_schema,
             options=dict(options),
+            automatic_head=self.automatic_head,
         )
         self._append(route)
         return route
@@ -204,6 +208,8 @@ class Router:
         route = WebSocketRoute(self.prefix + path, endpoint, name=name, options=options)
         self._append(route)
         return route
+
+    add_api_websocket_route = add_websocket_route  # FastAPI's name
 
     def websocket(self, path: str, name: str | None = None, **options: Any) -> Callable[[_F], _F]:
         """Decorator form of :meth:`add_websocket_route`."""

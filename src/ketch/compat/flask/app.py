@@ -71,6 +71,9 @@ class Flask(Ketch):
             instance_path=instance_path,
             instance_relative_config=instance_relative_config,
             root_folder=root_path,
+            static_host=static_host,
+            host_matching=host_matching,
+            subdomain_matching=subdomain_matching,
         )
 
     def get(self, rule: str, **options: Any) -> Callable[[_F], _F]:  # type: ignore[override]

@@ -1,5 +1,7 @@
 """``flask.cli``."""
 
-from ketch._classic_app import with_appcontext
+from ketch.cli import AppGroup, ScriptInfo, pass_script_info, with_appcontext
+from ketch.cli import KetchGroup as FlaskGroup
+from ketch.cli import NoAppError as NoAppException
 
-__all__ = ["with_appcontext"]
+__all__ = ["AppGroup", "FlaskGroup", "NoAppException", "ScriptInfo", "pass_script_info", "with_appcontext"]

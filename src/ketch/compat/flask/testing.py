@@ -1,5 +1,6 @@
 """``flask.testing``."""
 
+from ketch.cli import AppCliRunner as FlaskCliRunner
 from ketch.testing import FlaskClient
 
-__all__ = ["FlaskClient"]
+__all__ = ["FlaskCliRunner", "FlaskClient"]

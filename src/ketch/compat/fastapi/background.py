@@ -1,0 +1,5 @@
+"""``fastapi.background``."""
+
+from ketch.background import BackgroundTasks
+
+__all__ = ["BackgroundTasks"]

@@ -1,0 +1,5 @@
+"""``fastapi.datastructures``."""
+
+from ketch.datastructures import URL, Address, FormData, Headers, QueryParams, State, UploadFile
+
+__all__ = ["URL", "Address", "FormData", "Headers", "QueryParams", "State", "UploadFile"]

@@ -1,0 +1,5 @@
+"""``fastapi.encoders``."""
+
+from ketch.encoders import jsonable_encoder
+
+__all__ = ["jsonable_encoder"]

@@ -1,0 +1,5 @@
+"""``fastapi.middleware``."""
+
+from ketch.routing import Middleware
+
+__all__ = ["Middleware"]

@@ -1,0 +1,5 @@
+"""``fastapi.middleware.cors``."""
+
+from ketch.middleware.cors import CORSMiddleware
+
+__all__ = ["CORSMiddleware"]

@@ -1,0 +1,5 @@
+"""``fastapi.middleware.gzip``."""
+
+from ketch.middleware.gzip import GZipMiddleware
+
+__all__ = ["GZipMiddleware"]

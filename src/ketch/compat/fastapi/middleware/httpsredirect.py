@@ -1,0 +1,5 @@
+"""``fastapi.middleware.httpsredirect``."""
+
+from ketch.middleware.httpsredirect import HTTPSRedirectMiddleware
+
+__all__ = ["HTTPSRedirectMiddleware"]

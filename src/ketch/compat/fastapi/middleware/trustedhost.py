@@ -1,0 +1,5 @@
+"""``fastapi.middleware.trustedhost``."""
+
+from ketch.middleware.trustedhost import TrustedHostMiddleware
+
+__all__ = ["TrustedHostMiddleware"]

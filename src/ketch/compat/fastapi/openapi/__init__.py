@@ -1,0 +1,1 @@
+"""``fastapi.openapi``: OpenAPI document generation and the docs pages, served by ketch."""

@@ -1,0 +1,5 @@
+"""``fastapi.security.base``."""
+
+from ketch.security.base import SecurityBase
+
+__all__ = ["SecurityBase"]

@@ -1,0 +1,5 @@
+"""``fastapi.security.utils``."""
+
+from ketch.security.utils import get_authorization_scheme_param
+
+__all__ = ["get_authorization_scheme_param"]

@@ -1,0 +1,5 @@
+"""``fastapi.staticfiles``."""
+
+from ketch.staticfiles import StaticFiles
+
+__all__ = ["StaticFiles"]

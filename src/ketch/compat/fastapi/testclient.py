@@ -1,0 +1,5 @@
+"""``fastapi.testclient``."""
+
+from ketch.testclient import TestClient
+
+__all__ = ["TestClient"]

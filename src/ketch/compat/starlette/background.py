@@ -1,0 +1,5 @@
+"""``starlette.background``."""
+
+from ketch.background import BackgroundTask, BackgroundTasks
+
+__all__ = ["BackgroundTask", "BackgroundTasks"]

@@ -1,0 +1,5 @@
+"""``starlette.middleware``."""
+
+from ketch.routing import Middleware
+
+__all__ = ["Middleware"]

@@ -1,0 +1,5 @@
+"""``starlette.middleware.gzip``."""
+
+from ketch.middleware.gzip import GZipMiddleware
+
+__all__ = ["GZipMiddleware"]

@@ -1,0 +1,5 @@
+"""``starlette.middleware.wsgi``."""
+
+from ketch.wsgi import WSGIMiddleware
+
+__all__ = ["WSGIMiddleware"]

@@ -1,0 +1,5 @@
+"""``starlette.staticfiles``."""
+
+from ketch.staticfiles import StaticFiles
+
+__all__ = ["StaticFiles"]

@@ -1,0 +1,5 @@
+"""``starlette.templating``."""
+
+from ketch.templating import Jinja2Templates
+
+__all__ = ["Jinja2Templates"]

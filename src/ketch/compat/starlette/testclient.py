@@ -1,0 +1,5 @@
+"""``starlette.testclient``."""
+
+from ketch.testclient import TestClient, WebSocketDenialResponse
+
+__all__ = ["TestClient", "WebSocketDenialResponse"]
