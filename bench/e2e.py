@@ -200,8 +200,9 @@ def run_plan(
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """Load every ``(app, server, scenarios)`` of ``plan``; results as ``{"app@server": {scenario: {...}}}``.
 
-    All servers are started first and the runs are interleaved (run 1 of everything, then run 2, ...), so a
-    slow spell on a shared machine lands on every app alike instead of on whichever ran then.
+    All servers are started first and the runs are interleaved (run 1 of everything, then run 2, ...), scenario
+    by scenario with the floors first, so a slow spell on a shared machine lands on every app alike instead of on
+    whichever ran then.
     """
     targets: list[_Target] = []
     results: dict[str, dict[str, dict[str, Any]]] = {}
@@ -228,6 +229,9 @@ def run_plan(
                     results[target.key][name] = {"rps": None, "p99_ms": None, "error": problem}
                 else:
                     live.append((target, name))
+        # Scenario-major order, floors first: the numbers that get compared are taken seconds apart.
+        order = list(SCENARIOS)
+        live.sort(key=lambda pair: order.index(pair[1]))
         with tempfile.TemporaryDirectory(prefix="ketch-wrk-") as tmp:
             for target, name in live:
                 script = Path(tmp) / f"{target.key}-{name}.lua"

@@ -548,7 +548,8 @@ def test_help_lists_the_app_commands(blog: Path) -> None:
     result = invoke("--app", "blog", "--help")
     assert result.exit_code == 0
     listed = [line.split()[0] for line in result.stdout.split("Commands:")[1].splitlines() if line.strip()]
-    assert listed == ["admin", "init-db", "routes", "run", "shell", "where"]
+    assert listed == sorted(listed)
+    assert {"admin", "init-db", "where", "routes", "run", "shell"} <= set(listed)
     assert "Clear the data" in result.stdout
 
 
@@ -582,6 +583,30 @@ def test_routes_of_a_classic_app(blog: Path) -> None:
     assert rows["/hello"][0] == "GET, HEAD, OPTIONS" and rows["/hello"][2] == "hello"
     assert rows["/admin/"][2] == "admin.index"
     assert rows["/static/<path:filename>"][2] == "static"
+
+
+def test_routes_show_the_domain_of_routes_by_host(tmp_path: Path) -> None:
+    source = """
+    from ketch import Ketch
+
+    app = Ketch(__name__, static_folder=None)
+    app.config["SERVER_NAME"] = "example.com"
+
+    @app.route("/")
+    def home():
+        return "home"
+
+    @app.route("/", subdomain="api")
+    def api_home():
+        return "api"
+    """
+    write(tmp_path / "hostmod.py", source)
+    result = invoke("routes", "hostmod", "--sort", "name")
+    assert result.exit_code == 0, result.output
+    rows = table_rows(result.stdout)
+    assert rows[0] == ["Methods", "Path", "Name", "Endpoint", "Domain"]
+    assert rows[2][2:] == ["api_home", "hostmod.api_home", "api"]
+    assert rows[3][2:] == ["home", "hostmod.home"]
 
 
 # -- ketch shell ---------------------------------------------------------------------------------------------------
@@ -657,6 +682,23 @@ def test_the_test_runner_invokes_a_command_object_in_the_app_context() -> None:
     made: list[bool] = []
     info = cli.ScriptInfo(create_app=lambda: made.append(True) or app)
     assert runner.invoke(hello, obj=info).output == "Hello, World from cmdapp!\n" and made == [True]
+
+
+@pytest.mark.parametrize(("cli_group", "args"), [(..., ["tools", "ping"]), ("ops", ["ops", "ping"]), (None, ["ping"])])
+def test_blueprint_cli_group(cli_group: Any, args: list[str]) -> None:
+    import click
+
+    from ketch import Blueprint
+
+    app = Ketch("groups")
+    bp = Blueprint("tools", __name__) if cli_group is ... else Blueprint("tools", __name__, cli_group=cli_group)
+
+    @bp.cli.command("ping")
+    def ping() -> None:
+        click.echo("pong")
+
+    app.register_blueprint(bp)
+    assert app.test_cli_runner().invoke(args=args).output == "pong\n"
 
 
 def test_script_info_loads_once_and_refuses_a_non_app() -> None:

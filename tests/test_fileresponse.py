@@ -578,7 +578,7 @@ def test_parse_range_never_raises(header: str, size: int) -> None:
 def test_parse_range_is_linear() -> None:
     header = "bytes=" + ",".join(f"{i}-{i}" for i in reversed(range(10_000)))  # worst case for insertion merging
     assert parse_range(header, 20_000) == [(0, 10_000)]
-    assert best_time(lambda: parse_range(header, 20_000)) < 0.02
+    assert best_time(lambda: parse_range(header, 20_000)) < 0.2  # linear: ms idle; quadratic takes seconds
 
 
 def best_time(func: Callable[[], object], repeat: int = 10) -> float:

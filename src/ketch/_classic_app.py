@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 from typing import IO, TYPE_CHECKING, Any, TypeVar
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from urllib.parse import quote
 
 from ketch import signals as _signals
 from ketch._plan.classic import ClassicPlan, ClassicPlanner, convert_return_value, http_status_of, run_sync
@@ -25,7 +25,6 @@ from ketch._plan.classic_rules import BuildError, Rule, UrlMap, normalize_host
 from ketch.blueprints import Scaffold, find_package_path
 from ketch.config import Config, ConfigAttribute
 from ketch.ctx import AppContext, AppGlobals, RequestContext, _cv_app, _cv_request
-from ketch.datastructures import FormData
 from ketch.exception_handlers import http_exception_handler
 from ketch.exceptions import HTTPException, ImproperlyConfigured
 from ketch.helpers import DefaultJSONProvider, redirect_response
@@ -698,7 +697,9 @@ class ClassicApp(Scaffold):
         content_type: str | None = None,
     ) -> RequestContext:
         """A request context for a request that is never sent, to call request-using code in tests."""
-        request = _build_request(self, path, base_url, method, headers, query_string, data, json, content_type)
+        from ketch.testing import build_request
+
+        request = build_request(self, path, base_url, method, headers, query_string, data, json, content_type)
         return RequestContext(self, request)
 
     # -- URLs ------------------------------------------------------------------------------------------------
@@ -838,69 +839,3 @@ class ClassicApp(Scaffold):
 
 def _sync_wrapper(func: Callable[..., Any]) -> Callable[..., Any]:
     return lambda *args, **kwargs: run_sync(func, *args, **kwargs)
-
-
-def _build_request(
-    app: ClassicApp,
-    path: str,
-    base_url: str | None,
-    method: str,
-    headers: Any,
-    query_string: str | bytes | dict[str, Any] | None,
-    data: str | bytes | dict[str, Any] | None,
-    json: Any,
-    content_type: str | None,
-) -> Any:
-    """A classic request for ``test_request_context``: an ASGI scope built from the arguments, body attached."""
-    path, _, query = path.partition("?")
-    if query_string is not None:
-        query = urlencode(query_string, doseq=True) if isinstance(query_string, dict) else query_string  # type: ignore[assignment]
-    if isinstance(query, bytes):
-        query = query.decode("latin-1")
-    if base_url is None:
-        server = app.config["SERVER_NAME"] or "localhost"
-        base_url = f"{app.config['PREFERRED_URL_SCHEME']}://{server}{str(app.config['APPLICATION_ROOT']).rstrip('/')}"
-    base = urlsplit(base_url)
-    root = base.path.rstrip("/")
-    body = b""
-    if json is not None:
-        body = app.json.dumps(json).encode()
-        content_type = content_type or "application/json"
-    elif isinstance(data, dict):
-        body = urlencode(data, doseq=True).encode()
-        content_type = content_type or "application/x-www-form-urlencoded"
-    elif data is not None:
-        body = data.encode() if isinstance(data, str) else data
-    raw_headers = [(b"host", base.netloc.encode("latin-1"))]
-    if content_type:
-        raw_headers.append((b"content-type", content_type.encode("latin-1")))
-    if body:
-        raw_headers.append((b"content-length", str(len(body)).encode()))
-    items = headers.items() if isinstance(headers, dict) else (headers or [])
-    raw_headers += [(str(k).lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in items]
-    port = base.port or (443 if base.scheme == "https" else 80)
-    scope = {
-        "type": "http",
-        "http_version": "1.1",
-        "method": method.upper(),
-        "scheme": base.scheme or "http",
-        "path": root + (path or "/"),
-        "raw_path": quote(root + (path or "/")).encode("ascii"),
-        "root_path": root,
-        "query_string": query.encode("latin-1"),
-        "headers": raw_headers,
-        "server": (base.hostname or "localhost", port),
-        "client": ("127.0.0.1", 0),
-    }
-    request = app.request_class(scope)
-    request._body = body
-    if content_type and content_type.startswith("application/x-www-form-urlencoded"):
-        request._form = FormData(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-    scheme = base.scheme or "http"
-    server_name = app.config["SERVER_NAME"]
-    host = normalize_host(base.netloc, scheme)
-    domain = app.url_map.domain_of(host, normalize_host(server_name, scheme) if server_name else None)
-    matched = app.url_map.match(path or "/", method.upper(), domain)
-    if matched is not None:
-        request.url_rule, request.view_args = matched
-    return request

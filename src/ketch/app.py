@@ -172,21 +172,21 @@ class Ketch(ClassicApp, DocumentedApp, Router):
         """Plan every route and build the middleware stack. Runs once at start-up; safe to call again."""
         if self._stack is not None:
             return
-        self._add_docs_routes()
         user_handlers = dict(self.exception_handlers)
         # Both keys mean "the 500 handler"; neither may stay behind as an ordinary handler.
         status_handler, class_handler = user_handlers.pop(500, None), user_handlers.pop(Exception, None)
         server_error_handler = status_handler or class_handler
-        self._router = compile_router(
-            self,
-            self.planner,
-            base_limits=self.limits,
-            app_handlers=[user_handlers, default_handlers()],
-            make_handlers=ExceptionHandlers,
-            redirect_slashes=self.redirect_slashes,
-            automatic_options=self.automatic_options,
-            app=self,
-        )
+        with self.docs_routes_in_table():
+            self._router = compile_router(
+                self,
+                self.planner,
+                base_limits=self.limits,
+                app_handlers=[user_handlers, default_handlers()],
+                make_handlers=ExceptionHandlers,
+                redirect_slashes=self.redirect_slashes,
+                automatic_options=self.automatic_options,
+                app=self,
+            )
         app: ASGIApp = self._router
         for spec in reversed(self.user_middleware):
             app = spec.build(app)

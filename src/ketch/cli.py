@@ -734,7 +734,19 @@ def routes(ctx: click.Context, app_ref: str | None, sort: str) -> None:
     if not rows:
         click.echo("No routes were registered.")
         return
+    domains = {name: domain for name, domain in _rule_domains(app)}
+    if any(domains.values()):  # a Flask-style app that routes by host: say which host each route answers
+        with_domains = [(*row, domains.get(row[2], "")) for row in rows]
+        click.echo(_format_table(("Methods", "Path", "Name", "Endpoint", "Domain"), with_domains))
+        return
     click.echo(_format_table(("Methods", "Path", "Name", "Endpoint"), rows))
+
+
+def _rule_domains(app: Ketch) -> Iterator[tuple[str, str]]:
+    """(endpoint, host or subdomain) of each classic rule of ``app``."""
+    for rule in app.url_map:
+        domain = rule.host if app.url_map.host_matching else rule.subdomain
+        yield rule.endpoint, domain or ""
 
 
 # -- ketch shell ---------------------------------------------------------------------------------------------------
@@ -777,3 +789,67 @@ def _enable_completion(namespace: dict[str, Any]) -> None:
     hook = getattr(sys, "__interactivehook__", None)
     if hook is not None:
         hook()  # the site module's: tab binding and ~/.python_history
+
+
+# -- ketch openapi -------------------------------------------------------------------------------------------------
+
+
+@main.command("openapi")
+@_app_argument
+@click.option(
+    "--format",
+    "-f",
+    "output_format",
+    type=click.Choice(["json", "yaml"]),
+    default=None,
+    help="The output format (default: from the output file's extension, else json).",
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write here.")
+@click.option(
+    "--openapi-version",
+    type=click.Choice(["3.1", "3.0"]),
+    default="3.1",
+    show_default=True,
+    help="3.0 rewrites the document for client generators that do not read 3.1.",
+)
+@click.option("--indent", type=click.IntRange(min=0), default=2, show_default=True, help="JSON indentation.")
+@click.pass_context
+def openapi_command(
+    ctx: click.Context,
+    app_ref: str | None,
+    output_format: str | None,
+    output: str | None,
+    openapi_version: str,
+    indent: int,
+) -> None:
+    """Write APP's OpenAPI document as JSON or YAML (to standard output unless --output is given)."""
+    app = _locate_or_exit(_script_info(ctx, app_ref).app_import_path, debug=False).app
+    document = app.openapi()
+    if openapi_version == "3.0":
+        from ketch.openapi.downgrade import to_openapi_30
+
+        document = to_openapi_30(document)
+    if output_format is None:
+        output_format = "yaml" if output and output.lower().endswith((".yaml", ".yml")) else "json"
+    text = _dump_yaml(document) if output_format == "yaml" else _dump_json(document, indent)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    with open(output, "w", encoding="utf-8") as file:
+        file.write(text)
+
+
+def _dump_json(document: dict[str, Any], indent: int) -> str:
+    import json
+
+    return json.dumps(document, indent=indent or None, ensure_ascii=False) + "\n"
+
+
+def _dump_yaml(document: dict[str, Any]) -> str:
+    try:
+        import yaml  # type: ignore[import-untyped]
+    except ImportError:
+        raise click.ClickException(
+            "YAML output needs PyYAML, which ketch does not install: pip install pyyaml (or use --format json)"
+        ) from None
+    return str(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))

@@ -6,6 +6,7 @@ tuples sends multipart, ``query_string=`` and ``json=`` work, redirects are not 
 ``follow_redirects=True``. Responses have Flask's API (``.data``, ``.text``, ``.get_json()``, ``.status``,
 ``.mimetype``, ``.headers.getlist()``). ``with client:`` keeps the last request's context pushed, so ``request``,
 ``session`` and ``g`` can be inspected after a request; ``session_transaction()`` edits the session cookie.
+:func:`build_request` makes the request of ``app.test_request_context()``.
 """
 
 from __future__ import annotations
@@ -15,18 +16,20 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import httpx
 
+from ketch._plan.classic_rules import normalize_host
 from ketch.ctx import RequestContext
+from ketch.datastructures import FormData
 from ketch.json import loads
 from ketch.testclient import TestClient
 from ketch.types import Receive, Scope, Send
 from ketch.wrappers import Response as ClassicResponse
 from ketch.wrappers import status_line
 
-__all__ = ["FlaskClient", "TestResponse"]
+__all__ = ["FlaskClient", "TestResponse", "build_request"]
 
 
 class _Headers(httpx.Headers):
@@ -48,8 +51,6 @@ class _RequestInfo:
 
     @property
     def args(self) -> dict[str, str]:
-        from urllib.parse import parse_qsl
-
         return dict(parse_qsl(self.query_string.decode("latin-1")))
 
 
@@ -342,3 +343,69 @@ class FlaskClient(TestClient):
         self._preserve = False
         self._pop_preserved()
         super().__exit__(exc_type, exc_value, traceback)
+
+
+def build_request(
+    app: Any,
+    path: str,
+    base_url: str | None,
+    method: str,
+    headers: Any,
+    query_string: str | bytes | dict[str, Any] | None,
+    data: str | bytes | dict[str, Any] | None,
+    json: Any,
+    content_type: str | None,
+) -> Any:
+    """A classic request for ``test_request_context``: an ASGI scope built from the arguments, body attached."""
+    path, _, query = path.partition("?")
+    if query_string is not None:
+        query = urlencode(query_string, doseq=True) if isinstance(query_string, dict) else query_string  # type: ignore[assignment]
+    if isinstance(query, bytes):
+        query = query.decode("latin-1")
+    if base_url is None:
+        server = app.config["SERVER_NAME"] or "localhost"
+        base_url = f"{app.config['PREFERRED_URL_SCHEME']}://{server}{str(app.config['APPLICATION_ROOT']).rstrip('/')}"
+    base = urlsplit(base_url)
+    root = base.path.rstrip("/")
+    body = b""
+    if json is not None:
+        body = app.json.dumps(json).encode()
+        content_type = content_type or "application/json"
+    elif isinstance(data, dict):
+        body = urlencode(data, doseq=True).encode()
+        content_type = content_type or "application/x-www-form-urlencoded"
+    elif data is not None:
+        body = data.encode() if isinstance(data, str) else data
+    raw_headers = [(b"host", base.netloc.encode("latin-1"))]
+    if content_type:
+        raw_headers.append((b"content-type", content_type.encode("latin-1")))
+    if body:
+        raw_headers.append((b"content-length", str(len(body)).encode()))
+    items = headers.items() if isinstance(headers, dict) else (headers or [])
+    raw_headers += [(str(k).lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in items]
+    port = base.port or (443 if base.scheme == "https" else 80)
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": method.upper(),
+        "scheme": base.scheme or "http",
+        "path": root + (path or "/"),
+        "raw_path": quote(root + (path or "/")).encode("ascii"),
+        "root_path": root,
+        "query_string": query.encode("latin-1"),
+        "headers": raw_headers,
+        "server": (base.hostname or "localhost", port),
+        "client": ("127.0.0.1", 0),
+    }
+    request = app.request_class(scope)
+    request._body = body
+    if content_type and content_type.startswith("application/x-www-form-urlencoded"):
+        request._form = FormData(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    scheme = base.scheme or "http"
+    server_name = app.config["SERVER_NAME"]
+    host = normalize_host(base.netloc, scheme)
+    domain = app.url_map.domain_of(host, normalize_host(server_name, scheme) if server_name else None)
+    matched = app.url_map.match(path or "/", method.upper(), domain)
+    if matched is not None:
+        request.url_rule, request.view_args = matched
+    return request

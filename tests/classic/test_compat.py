@@ -203,3 +203,58 @@ def test_the_app_folder_never_becomes_the_url_root() -> None:
         return {"root": compat.request.script_root, "url": compat.url_for("here"), "full": compat.request.url}
 
     assert app.test_client().get("/here").get_json() == {"root": "", "url": "/here", "full": "http://localhost/here"}
+
+
+def cli_app(make_app: Any, blueprint_class: Any) -> Any:
+    import click
+
+    app = make_app(__name__)
+    bp = blueprint_class("tools", __name__)
+
+    @app.cli.command("hello")
+    @click.option("--name", default="World")
+    def hello(name: str) -> None:
+        from flask import has_app_context as flask_has
+
+        from ketch import has_app_context as ketch_has
+
+        click.echo(f"Hello, {name} ({flask_has() or ketch_has()})")
+
+    @app.cli.group()
+    def db() -> None:
+        """Database commands."""
+
+    @db.command("init")
+    def db_init() -> None:
+        click.echo("init done")
+
+    @bp.cli.command("ping")
+    def ping() -> None:
+        click.echo("pong")
+
+    @app.shell_context_processor
+    def names() -> dict[str, int]:
+        return {"answer": 42}
+
+    app.register_blueprint(bp)
+    return app
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["hello"], ["hello", "--name", "ketch"], ["db", "init"], ["tools", "ping"], ["nope"], ["hello", "--bad"]],
+)
+def test_cli_commands_as_in_flask(args: list[str]) -> None:
+    results = []
+    for make_app, blueprint in ((flask.Flask, flask.Blueprint), (compat.Flask, compat.Blueprint)):
+        app = cli_app(make_app, blueprint)
+        result = app.test_cli_runner().invoke(args=args)
+        results.append((result.exit_code, result.output))
+    assert results[0] == results[1]
+
+
+def test_shell_context_as_in_flask() -> None:
+    flask_app, ketch_app = cli_app(flask.Flask, flask.Blueprint), cli_app(compat.Flask, compat.Blueprint)
+    with flask_app.app_context(), ketch_app.app_context():
+        expected = sorted(flask_app.make_shell_context())
+        assert sorted(ketch_app.make_shell_context()) == expected == ["answer", "app", "g"]

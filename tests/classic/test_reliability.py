@@ -1,5 +1,8 @@
 """The reliability battery for the classic face: hostile paths to send_from_directory (D1-D3), body errors
-(A1, A2, A5, B6), the debug page (I1), classic 500s (G1). Raw paths are sent with hand-built ASGI scopes (R).
+(A1, A2, A5, B6), the debug page (I1: loopback only, escaped, even in debug a remote client gets the app's own
+500), classic 500s (G1), and the session and CSRF rows not already in test_sessions.py / test_csrf.py (E1 quiet
+bad cookies, E4 cookie values that would split the response, E5 the template token round trip). Raw paths are
+sent with hand-built ASGI scopes (R).
 
 After every case the app still answers ``GET /health``.
 """

@@ -69,8 +69,8 @@ KETCH = _surface(
 
 
 def ketch_document(app: Any) -> dict[str, Any]:
-    # FastAPI's documents list no framework statuses (400/413/401): the compat app must not either.
-    app.openapi_framework_responses = False
+    # FastAPI's documents list no framework statuses (400/413/401): a compat app's do not either.
+    assert app.openapi_framework_responses is False
     return app.openapi()  # type: ignore[no-any-return]
 
 

@@ -143,7 +143,9 @@ def test_forms_and_files() -> None:
 
         @app.post("/mixed/")
         async def mixed(
-            file: Annotated[bytes, fa.File()], fileb: Annotated[fa.UploadFile, fa.File()], token: Annotated[str, fa.Form()]
+            file: Annotated[bytes, fa.File()],
+            fileb: Annotated[fa.UploadFile, fa.File()],
+            token: Annotated[str, fa.Form()],
         ) -> Any:
             return {}
 

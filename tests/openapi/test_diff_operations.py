@@ -5,9 +5,14 @@ from enum import Enum
 from types import SimpleNamespace
 from typing import Annotated, Any
 
+import fastapi
+import fastapi.openapi.utils
 import pytest
 from pydantic import BaseModel, HttpUrl
 
+import ketch.compat.fastapi
+import ketch.compat.fastapi.openapi.utils
+from ketch.testclient import TestClient
 from tests.openapi._diff import FASTAPI, KETCH, assert_same, compare, ketch_document
 
 
@@ -235,7 +240,11 @@ def test_metadata_and_tags() -> None:
                 "url": "http://x-force.example.com/contact/",
                 "email": "dp@x-force.example.com",
             },
-            license_info={"name": "Apache 2.0", "identifier": "MIT", "url": "https://www.apache.org/licenses/LICENSE-2.0"},
+            license_info={
+                "name": "Apache 2.0",
+                "identifier": "MIT",
+                "url": "https://www.apache.org/licenses/LICENSE-2.0",
+            },
             openapi_tags=[
                 {"name": "users", "description": "Operations with users. The **login** logic is also here."},
                 {
@@ -308,7 +317,9 @@ def test_callbacks() -> None:
         app = fa.FastAPI()
         invoices_callback_router = fa.APIRouter()
 
-        @invoices_callback_router.post("{$callback_url}/invoices/{$request.body.id}", response_model=InvoiceEventReceived)
+        @invoices_callback_router.post(
+            "{$callback_url}/invoices/{$request.body.id}", response_model=InvoiceEventReceived
+        )
         def invoice_notification(body: InvoiceEvent) -> None:
             pass
 
@@ -327,12 +338,7 @@ def test_webhooks() -> None:
         monthly_fee: float
 
     def build(fa: SimpleNamespace) -> Any:
-        if fa is KETCH:
-            from ketch.openapi import WebhookRouter
-
-            app = fa.FastAPI(webhooks=WebhookRouter())
-        else:
-            app = fa.FastAPI()
+        app = fa.FastAPI()
 
         @app.webhooks.post("new-subscription")
         def new_subscription(body: Subscription) -> None:
@@ -349,8 +355,6 @@ def test_webhooks() -> None:
 
 @pytest.mark.parametrize("root_path_in_servers", [True, False])
 def test_behind_a_proxy(root_path_in_servers: bool) -> None:
-    from ketch.testclient import TestClient
-
     def build(fa: SimpleNamespace) -> Any:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # FastAPI deprecates root_path= in favour of the server's setting
@@ -370,9 +374,38 @@ def test_behind_a_proxy(root_path_in_servers: bool) -> None:
         return app
 
     fastapi_app, ketch_app = build(FASTAPI), build(KETCH)
-    ketch_app.openapi_framework_responses = False
     expected = TestClient(fastapi_app).get("/openapi.json").json()
     actual = TestClient(ketch_app).get("/openapi.json").json()
     assert_same(expected, actual)
     assert actual["servers"][0]["url"] == ("/api/v1" if root_path_in_servers else "https://stag.example.com")
     assert_same(fastapi_app.openapi(), ketch_document(ketch_app))
+
+
+def test_extending_openapi_with_get_openapi() -> None:
+    def build(fa: SimpleNamespace) -> Any:
+        app = fa.FastAPI()
+        get_openapi = (fastapi if fa is FASTAPI else ketch.compat.fastapi).openapi.utils.get_openapi
+
+        @app.get("/items/")
+        async def read_items() -> list[dict[str, str]]:
+            return [{"name": "Foo"}]
+
+        def custom_openapi() -> dict[str, Any]:
+            if app.openapi_schema:
+                return app.openapi_schema  # type: ignore[no-any-return]
+            openapi_schema = get_openapi(
+                title="Custom title",
+                version="2.5.0",
+                summary="This is a very custom OpenAPI schema",
+                description="Here's a longer description of the custom **OpenAPI** schema",
+                routes=app.routes,
+            )
+            openapi_schema["info"]["x-logo"] = {"url": "https://fastapi.tiangolo.com/img/logo-margin/logo-teal.png"}
+            app.openapi_schema = openapi_schema
+            return app.openapi_schema  # type: ignore[no-any-return]
+
+        app.openapi = custom_openapi
+        return app
+
+    with TestClient(build(FASTAPI)) as expected, TestClient(build(KETCH)) as actual:
+        assert_same(expected.get("/openapi.json").json(), actual.get("/openapi.json").json())

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from tests.openapi._diff import compare
 
 
-class ModelName(str, Enum):
+class ModelName(str, Enum):  # noqa: UP042 - the tutorial's spelling, which FastAPI documents as a string enum
     alexnet = "alexnet"
     resnet = "resnet"
     lenet = "lenet"

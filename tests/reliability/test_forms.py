@@ -312,7 +312,7 @@ async def test_b5_pathological_content_type_is_400_fast(content_type: str) -> No
         except ValueError:
             pass
         best = min(best, time.perf_counter() - start)
-    assert best < 0.010
+    assert best < 0.05  # linear: < 1 ms idle; a backtracking parser takes seconds
 
     response, elapsed = await timed_post(make_app(), b"not a multipart body", content_type)
     assert response.status_code == 400

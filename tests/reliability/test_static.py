@@ -321,7 +321,7 @@ def test_d5_timing_does_not_reveal_existence(layout: Path) -> None:
 def test_d6_ten_thousand_ranges_parse_in_linear_time(layout: Path) -> None:
     header = "bytes=" + ",".join(f"{i}-{i}" for i in range(10_000))
     assert parse_range(header, len(BIG)) == [(0, 10_000)]
-    assert best_time(lambda: parse_range(header, len(BIG))) < 0.02
+    assert best_time(lambda: parse_range(header, len(BIG))) < 0.2  # linear: ~7 ms idle; quadratic takes seconds
     result = call(make_app(layout), "/static/big.bin", headers=[("Range", header)])
     assert (result.status, result.header("content-range"), result.body) == (206, "bytes 0-9999/20480", BIG[:10_000])
     assert call(make_app(layout), "/health").status == 200
@@ -331,7 +331,7 @@ def test_d6_ten_thousand_ranges_parse_in_linear_time(layout: Path) -> None:
 def test_d6_ten_thousand_reversed_overlapping_ranges(layout: Path) -> None:
     header = "bytes=" + ",".join(f"{i}-{i + 5}" for i in reversed(range(10_000)))
     assert parse_range(header, len(BIG)) == [(0, 10_005)]
-    assert best_time(lambda: parse_range(header, len(BIG))) < 0.02
+    assert best_time(lambda: parse_range(header, len(BIG))) < 0.2  # linear: ~7 ms idle; quadratic takes seconds
 
 
 @pytest.mark.timeout(10)
@@ -339,7 +339,7 @@ def test_d6_ten_thousand_disjoint_ranges_stay_linear(layout: Path) -> None:
     header = "bytes=" + ",".join(f"{2 * i}-{2 * i}" for i in range(10_000))
     ranges = parse_range(header, len(BIG))
     assert ranges is not None and len(ranges) == 10_000
-    assert best_time(lambda: parse_range(header, len(BIG))) < 0.02
+    assert best_time(lambda: parse_range(header, len(BIG))) < 0.2  # linear: ~7 ms idle; quadratic takes seconds
     # 10k distinct parts would be 10k file reads for one request: past max_ranges the whole file is sent.
     begin = time.perf_counter()
     result = call(make_app(layout), "/static/big.bin", headers=[("Range", header)])

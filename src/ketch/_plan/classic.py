@@ -417,9 +417,11 @@ class ClassicPlanner:
         self._dispatch: HostDispatch | None = None
 
     def plan_http(self, route: Route, method: str, context: PlanContext) -> ASGIApp:
-        plan = ClassicPlan(self.app, route, method, context)  # made here even when dispatching by host: errors
-        if not self.app.routes_by_host():  # in the route (a missing SECRET_KEY...) surface at start-up
+        # Planned here even when dispatching by host, so a route's errors (a missing SECRET_KEY) stop the start-up.
+        plan = ClassicPlan(self.app, route, method, context)
+        if not self.app.routes_by_host():
             return plan
+        # Every (re)planning resets the dispatch: it plans again, with this context, on its next request.
         self._context = context
         if self._dispatch is None:
             self._dispatch = HostDispatch(self.app, self._is_mine, self._plan_for, context.handlers)

@@ -97,11 +97,20 @@ class TypedRenderer:
         """``finish(prepare(result), None, None)``, in one step."""
         if isinstance(result, Response):
             return result
-        if self.response_class is None:
-            # PERF: the JSON bytes go straight into the response: no content object, no header building.
-            body = self._encode(result)
-            return EncodedJSONResponse(body if self.sends_body else b"", self.status)
-        return self.finish(self._jsonable(result), None, None)
+        if self.response_class is not None:
+            return self.finish(self._jsonable(result), None, None)
+        # PERF: encoding inlined (this runs for every JSON response); the bytes go straight into the response,
+        # whose headers are the class's own.
+        adapter = self.adapter
+        if adapter is None:
+            body = encode_json(result)
+        else:
+            try:
+                value = adapter.validator.validate_python(result, from_attributes=True)
+            except ValidationError as exc:
+                raise self._invalid(exc, result) from None
+            body = adapter.serializer.to_json(value, **self.dump_options)
+        return EncodedJSONResponse(body if self.sends_body else b"", self.status)
 
     def prepare(self, result: Any) -> Any:
         """The content to send: a Response as is, else the body bytes (default class) or the JSON-able data."""
@@ -142,8 +151,11 @@ class TypedRenderer:
         try:
             return self.adapter.validator.validate_python(result, from_attributes=True)
         except ValidationError as exc:
-            errors = [{**e, "loc": ("response", *e["loc"])} for e in exc.errors(include_url=False)]
-            raise ResponseValidationError(errors, body=result, endpoint_ctx=self.describe()) from None
+            raise self._invalid(exc, result) from None
+
+    def _invalid(self, exc: ValidationError, result: Any) -> ResponseValidationError:
+        errors = [{**e, "loc": ("response", *e["loc"])} for e in exc.errors(include_url=False)]
+        return ResponseValidationError(errors, body=result, endpoint_ctx=self.describe())
 
     def _encode(self, result: Any) -> bytes:
         if self.adapter is None:

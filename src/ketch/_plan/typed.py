@@ -694,17 +694,19 @@ class TypedHTTPPlan:
     also when the endpoint raises, and after a streamed response has ended.
     """
 
-    __slots__ = ("variants", "limits", "handlers", "body_limit")
+    __slots__ = ("variants", "fixed", "limits", "handlers", "body_limit")
 
     def __init__(self, variants: OverrideVariants, context: PlanContext, method: str) -> None:
         self.variants = variants
+        # A plan without dependencies has nothing to override: it is the plan of every request.
+        self.fixed: EndpointPlan | None = variants.plan if len(variants.plan.nodes) == 1 else None
         self.limits = context.limits
         self.handlers = context.handlers
         # Methods that carry bodies are checked against Content-Length before anything runs.
         self.body_limit = None if method in _BODYLESS_METHODS else self.limits.max_body_size
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        plan: EndpointPlan = self.variants.current()
+        plan: EndpointPlan = self.fixed or self.variants.current()
         if plan.has_generators:
             await self._with_stacks(plan, scope, receive, send)
             return
@@ -777,7 +779,9 @@ class BareHTTPPlan:
             if self.body_limit is not None:
                 check_declared_length(scope, self.body_limit)
             if self.is_async:
-                response = self.render(await self.endpoint())
+                result = await self.endpoint()
+                # PERF: a returned Response needs no renderer call.
+                response = result if isinstance(result, Response) else self.render(result)
             else:
                 response = await run_in_threadpool(self._call_sync)
         except ClientDisconnect:

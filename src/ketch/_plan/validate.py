@@ -120,10 +120,13 @@ def _uses_strict(schema: Any) -> bool:
 class ParamsValidator:
     """One model for all non-body values; ``validate(data)`` takes ``{source: mapping}`` (per node if several)."""
 
-    __slots__ = ("validator", "multi_node", "synthetic", "loc_names")
+    __slots__ = ("validator", "multi_node", "node", "synthetic", "loc_names")
 
     def __init__(self, slots: Sequence[Slot], multi_node: bool) -> None:
         self.multi_node = multi_node
+        # The node every value belongs to when only one node reads any (not always the first: its dependencies
+        # may read nothing), so that the nodes not depending on it still run when a value is invalid.
+        self.node = slots[0].node if slots else 0
         # Parameter models read a dict made for them, stored in the data under a key of their own.
         self.synthetic: dict[str, str] = {}
         # Header models report a field by the header it was read from ("x-token", not "x_token").
@@ -157,7 +160,7 @@ class ParamsValidator:
         result: ErrorList = []
         for error in raw:
             loc = error["loc"]
-            node = 0
+            node = self.node
             if self.multi_node:
                 node, loc = int(loc[0][1:]), loc[1:]
             source = self.synthetic.get(loc[0])
@@ -202,10 +205,11 @@ class BodyValidator:
     body that is not JSON, or ``UNSET`` when there was no body.
     """
 
-    __slots__ = ("slots", "embed", "adapter", "validator", "python_only", "first_node")
+    __slots__ = ("slots", "keys", "embed", "adapter", "validator", "python_only", "first_node")
 
     def __init__(self, slots: Sequence[Slot], embed: bool) -> None:
         self.slots = list(slots)
+        self.keys = [slot.key for slot in slots]
         self.embed = embed
         self.first_node: dict[str, int] = {}
         self.adapter: TypeAdapter[Any] | None = None
@@ -298,7 +302,7 @@ class BodyValidator:
     def _values(self, result: Any) -> dict[str, Any]:
         if self.embed:
             return result.__dict__  # type: ignore[no-any-return]
-        return {slot.key: result for slot in self.slots}
+        return dict.fromkeys(self.keys, result)  # every slot (one per node reading the body) gets the value
 
     def _body_errors(self, raw: list[Any]) -> ErrorList:
         result: ErrorList = []

@@ -18,6 +18,7 @@ from ketch.responses import HTMLResponse
 
 __all__ = [
     "DEFAULT_ASSETS_URL",
+    "NO_FAVICON",
     "get_redoc_html",
     "get_scalar_html",
     "get_swagger_ui_html",

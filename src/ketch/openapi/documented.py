@@ -7,10 +7,13 @@ docs routes come first in the route table (as in FastAPI), so a catch-all route 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from ketch.openapi.docs import (
     DEFAULT_ASSETS_URL,
+    NO_FAVICON,
     get_redoc_html,
     get_scalar_html,
     get_swagger_ui_html,
@@ -25,15 +28,25 @@ from ketch.routing.router import Router, walk
 if TYPE_CHECKING:
     from ketch.openapi.routes import OperationRoute
 
-__all__ = ["DocumentedApp"]
+__all__ = ["DOCS_CONTENT_SECURITY_POLICY", "DocumentedApp"]
+
+# The docs pages load scripts, styles, images and fonts from the app only: what a UI would fetch from elsewhere
+# (ReDoc's attribution logo, a web font) is refused by the browser before any request leaves. Calls to the API
+# itself ("Try it out") may go to any server the document lists.
+DOCS_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; worker-src 'self' blob:; connect-src *"
+)
 
 
 class DocumentedApp:
     """The OpenAPI face of :class:`~ketch.Ketch` (a mixin: ``Ketch`` calls :meth:`_init_openapi`)."""
 
-    # List, for every operation, the statuses ketch itself may answer with (400, 401, 413): the honest document.
-    # FastAPI's documents do not; ``ketch.compat.fastapi`` turns this off to generate the same document.
+    # A ketch app's document lists, for every operation, the statuses ketch itself may answer with (400, 401, 413),
+    # and stays valid OpenAPI 3.1 for streams. False generates exactly FastAPI's document (``ketch.compat.fastapi``).
     openapi_framework_responses = True
+    # The docs pages' icon (``app.docs_favicon_url = "/static/favicon.png"``); None: no icon, and no request for one.
+    docs_favicon_url: str | None = None
 
     entries: list[Any]
     planner: Any
@@ -91,7 +104,6 @@ class DocumentedApp:
         self.openapi_external_docs = openapi_external_docs
         self.openapi_schema: dict[str, Any] | None = None
         self._openapi_routes: tuple[int, ...] | None = None
-        self._docs_routes_added = False
 
     # -- the document --------------------------------------------------------------------------------------------
 
@@ -120,7 +132,7 @@ class DocumentedApp:
                 servers=self.servers,
                 separate_input_output_schemas=self.separate_input_output_schemas,
                 external_docs=self.openapi_external_docs,
-                framework_responses=self.openapi_framework_responses,
+                fastapi_compatible=not self.openapi_framework_responses,
                 max_body_size=getattr(self.limits, "max_body_size", None),
             )
             self._openapi_routes = version
@@ -147,13 +159,27 @@ class DocumentedApp:
 
     # -- the docs routes -------------------------------------------------------------------------------------------
 
-    def _add_docs_routes(self) -> None:
-        """Put the document and docs routes first in the table (once, at start-up), as the settings say."""
-        if self._docs_routes_added:
+    @contextmanager
+    def docs_routes_in_table(self) -> Iterator[None]:
+        """Put the document and docs routes first in the route table while it is compiled (at start-up).
+
+        They are served, but not listed in ``app.routes``: those are the routes the app registered.
+        """
+        routes = self.docs_routes()
+        if not routes:
+            yield
             return
-        self._docs_routes_added = True
+        registered = self.entries
+        self.entries = [*routes, *registered]
+        try:
+            yield
+        finally:
+            self.entries = registered
+
+    def docs_routes(self) -> list[BaseRoute]:
+        """The routes serving the document, the docs pages and their assets, as the settings say."""
         if not self.openapi_url:
-            return
+            return []
         routes: list[BaseRoute] = [self._route(self.openapi_url, self._serve_openapi, "openapi")]
         if self.docs_url:
             routes.append(self._route(self.docs_url, self._serve_swagger_ui, "swagger_ui_html"))
@@ -167,7 +193,7 @@ class DocumentedApp:
         if self.docs_assets_url:
             assets_path = self.docs_assets_url.rstrip("/") + "/{name}"
             routes.append(self._route(assets_path, self._serve_asset, "docs_asset"))
-        self.entries[:0] = routes
+        return routes
 
     def _route(self, path: str, endpoint: Any, name: str | None) -> Route:
         # Each endpoint takes only the request: every planner can plan it.
@@ -178,6 +204,14 @@ class DocumentedApp:
         root_path = str(request.scope.get("root_path", "")).rstrip("/")
         assets = root_path + (self.docs_assets_url or DEFAULT_ASSETS_URL).rstrip("/")
         return root_path, root_path + str(self.openapi_url), assets
+
+    def _favicon(self, request: Request) -> str:
+        url = self.docs_favicon_url
+        if not url:
+            return NO_FAVICON
+        if url.startswith("/"):
+            return str(request.scope.get("root_path", "")).rstrip("/") + url
+        return url
 
     async def _serve_openapi(self, request: Request) -> Response:
         root_path = str(request.scope.get("root_path", "")).rstrip("/")
@@ -191,36 +225,48 @@ class DocumentedApp:
     async def _serve_swagger_ui(self, request: Request) -> Response:
         root_path, openapi_url, assets = self._urls(request)
         redirect = self.swagger_ui_oauth2_redirect_url
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url=openapi_url,
             title=f"{self.title} - Swagger UI",
             swagger_js_url=assets + "/swagger-ui-bundle.js",
             swagger_css_url=assets + "/swagger-ui.css",
+            swagger_favicon_url=self._favicon(request),
             oauth2_redirect_url=root_path + redirect if redirect else None,
             init_oauth=self.swagger_ui_init_oauth,
             swagger_ui_parameters=self.swagger_ui_parameters,
         )
+        return _offline(page)
 
     async def _serve_oauth2_redirect(self, request: Request) -> Response:
         return get_swagger_ui_oauth2_redirect_html()
 
     async def _serve_redoc(self, request: Request) -> Response:
         _, openapi_url, assets = self._urls(request)
-        return get_redoc_html(
-            openapi_url=openapi_url, title=f"{self.title} - ReDoc", redoc_js_url=assets + "/redoc.standalone.mjs"
+        page = get_redoc_html(
+            openapi_url=openapi_url,
+            title=f"{self.title} - ReDoc",
+            redoc_js_url=assets + "/redoc.standalone.mjs",
+            redoc_favicon_url=self._favicon(request),
         )
+        return _offline(page)
 
     async def _serve_scalar(self, request: Request) -> Response:
         _, openapi_url, assets = self._urls(request)
-        return get_scalar_html(
+        page = get_scalar_html(
             openapi_url=openapi_url,
             title=f"{self.title} - Scalar",
             scalar_js_url=assets + "/scalar-api-reference.js",
+            scalar_favicon_url=self._favicon(request),
             configuration=self.scalar_configuration,
         )
+        return _offline(page)
 
     async def _serve_asset(self, request: Request) -> Response:
         from ketch.openapi.assets import asset_response
 
         return asset_response(str(request.path_params["name"]), request.headers.get("if-none-match"))
 
+
+def _offline(page: Response) -> Response:
+    page.headers["Content-Security-Policy"] = DOCS_CONTENT_SECURITY_POLICY
+    return page

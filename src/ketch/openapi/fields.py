@@ -9,7 +9,6 @@ pydantic disambiguates models that share a name, and a model that reads differen
 
 from __future__ import annotations
 
-import re
 import types
 import warnings
 from collections.abc import Sequence
@@ -253,24 +252,25 @@ def definitions(
     generator = DocumentSchemaGenerator(ref_template=REF_TEMPLATE)
     extra: list[SchemaField] = []
     annotations = {f.info.annotation for f in fields}
-    for mode in ("validation", "serialization"):
+    modes: tuple[Mode, ...] = ("validation", "serialization")
+    for mode in modes:
         for model in flat_models([f for f in fields if f.mode == mode]):
             if model not in annotations:
                 # Models only nested in others get their own input too, in the direction they are used.
-                extra.append(SchemaField(FieldInfo(annotation=model), model.__name__, cast(Mode, mode)))
-    inputs = []
+                extra.append(SchemaField(FieldInfo(annotation=model), model.__name__, mode))
+    inputs: list[tuple[SchemaField, Mode, CoreSchema]] = []
     for schema_field in [*fields, *extra]:
-        mode = schema_field.mode
+        field_mode: Mode = schema_field.mode
         if not separate_input_output_schemas and not _has_computed_fields(schema_field):
-            mode = "validation"
-        inputs.append((schema_field, mode, cast(CoreSchema, schema_field.adapter.core_schema)))
-    mapping, defs = generator.generate_definitions(inputs=inputs)  # type: ignore[arg-type]
-    components = cast(dict[str, dict[str, Any]], defs)
+            field_mode = "validation"
+        inputs.append((schema_field, field_mode, schema_field.adapter.core_schema))
+    mapping, defs = generator.generate_definitions(inputs=inputs)
+    components: dict[str, dict[str, Any]] = {str(name): schema for name, schema in defs.items()}
     for definition in components.values():
         if "description" in definition:
             # A form feed ends what the docs show: the rest of a docstring is for the code's readers.
             definition["description"] = str(definition["description"]).split("\f")[0]
-    return cast(SchemaMap, mapping), components
+    return mapping, components
 
 
 def field_schema(
@@ -284,17 +284,8 @@ def field_schema(
     if not separate_input_output_schemas and not _has_computed_fields(schema_field):
         mode = "validation"
     if alias is None:
-        alias = (
-            schema_field.validation_alias
-            if schema_field.mode == "validation"
-            else schema_field.serialization_alias
-        )
+        alias = schema_field.validation_alias if schema_field.mode == "validation" else schema_field.serialization_alias
     schema = dict(mapping[(schema_field, mode)])
     if "$ref" not in schema:
         schema["title"] = schema_field.info.title or alias.title().replace("_", " ")
     return schema
-
-
-def normalize_name(name: str) -> str:
-    """A component-safe name."""
-    return re.sub(r"[^a-zA-Z0-9.\-_]", "_", name)

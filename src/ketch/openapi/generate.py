@@ -3,10 +3,13 @@
 ``get_openapi`` walks the routes, reads what each typed route takes and returns from its signature specs
 (``openapi/typed.py``), runs every schema through pydantic once (``openapi/fields.py``), and assembles paths,
 components, security schemes, webhooks and tags the way FastAPI does, so the document of an app written against
-``ketch.compat.fastapi`` equals FastAPI's. A classic-face route shows what can be known without a signature: its
-path parameters, summary and description. With ``framework_responses`` (ketch's own default) every operation also
-lists the statuses ketch itself may answer it with: 400 for a body it cannot parse, 413 for one over the size limit,
-401 when a security scheme finds no credentials.
+``ketch.compat.fastapi`` equals FastAPI's (``fastapi_compatible``). A classic-face route shows what can be known
+without a signature: its path parameters, summary and description.
+
+An app's own document (not ``fastapi_compatible``) differs in two ways, both to tell clients the truth: every
+operation also lists the statuses ketch itself may answer it with (400 for a body it cannot parse, 413 for one over
+the size limit, 401 when a security scheme finds no credentials), and a stream's item schema is ``x-itemSchema``
+(FastAPI writes OpenAPI 3.2's ``itemSchema``, which a 3.1 validator refuses).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import copy
 import http.client
 import inspect
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +39,9 @@ __all__ = [
     "VALIDATION_ERROR_DEFINITION",
     "VALIDATION_ERROR_RESPONSE_DEFINITION",
     "DocumentRoute",
+    "deep_dict_update",
     "get_openapi",
+    "webhook_routes",
 ]
 
 METHODS_WITH_BODY = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"}
@@ -120,7 +125,7 @@ def get_openapi(
     license_info: dict[str, Any] | None = None,
     separate_input_output_schemas: bool = True,
     external_docs: dict[str, Any] | None = None,
-    framework_responses: bool = False,
+    fastapi_compatible: bool = True,
     max_body_size: int | None = None,
 ) -> dict[str, Any]:
     """Build the OpenAPI document of ``routes`` (see the module docstring); the arguments are FastAPI's."""
@@ -141,7 +146,7 @@ def get_openapi(
     hooks = [_document_route(view) for view in webhooks or () if view.include_in_schema]
     all_fields = [f for route in [*documented, *hooks] for f in route.schema_fields]
     mapping, defs = definitions(all_fields, separate_input_output_schemas)
-    writer = _PathWriter(mapping, defs, separate_input_output_schemas, framework_responses, max_body_size)
+    writer = _PathWriter(mapping, defs, separate_input_output_schemas, not fastapi_compatible, max_body_size)
     paths = writer.write_all(documented)
     webhook_paths = writer.write_all(hooks)
     components: dict[str, Any] = {}
@@ -170,13 +175,14 @@ class _PathWriter:
         mapping: SchemaMap,
         defs: dict[str, dict[str, Any]],
         separate: bool,
-        framework_responses: bool,
+        ketch_document: bool,
         max_body_size: int | None,
     ) -> None:
         self.mapping = mapping
         self.defs = defs
         self.separate = separate
-        self.framework_responses = framework_responses
+        self.ketch_document = ketch_document
+        self.item_schema = "x-itemSchema" if ketch_document else "itemSchema"
         self.max_body_size = max_body_size
         self.security_schemes: dict[str, Any] = {}
         self.operation_ids: set[str] = set()
@@ -196,7 +202,7 @@ class _PathWriter:
         view, typed = route.view, route.typed
         item: dict[str, Any] = {}
         for method in view.methods:
-            operation = self.metadata(view)
+            operation = self.metadata(view, method)
             if typed is not None:
                 self.typed_operation(route, typed, method, operation)
             else:
@@ -206,14 +212,14 @@ class _PathWriter:
             item[method.lower()] = operation
         return item
 
-    def metadata(self, view: OperationRoute) -> dict[str, Any]:
+    def metadata(self, view: OperationRoute, method: str) -> dict[str, Any]:
         operation: dict[str, Any] = {}
         if view.tags:
             operation["tags"] = view.tags
         operation["summary"] = view.summary or view.name.replace("_", " ").title()
         if view.description:
             operation["description"] = view.description
-        operation_id = view.operation_id or view.unique_id
+        operation_id = view.operation_id_for(method)
         if operation_id in self.operation_ids:
             message = f"Duplicate Operation ID {operation_id} for function {getattr(view.endpoint, '__name__', '')}"
             file_name = getattr(view.endpoint, "__globals__", {}).get("__file__")
@@ -277,7 +283,7 @@ class _PathWriter:
             }
             self.defs.setdefault("ValidationError", VALIDATION_ERROR_DEFINITION)
             self.defs.setdefault("HTTPValidationError", VALIDATION_ERROR_RESPONSE_DEFINITION)
-        if self.framework_responses:
+        if self.ketch_document:
             self.ketch_responses(typed, method, responses)
 
     def security(self, typed: TypedDescription) -> list[dict[str, list[str]]]:
@@ -347,7 +353,7 @@ class _PathWriter:
         content = response.setdefault("content", {})
         if typed.is_json_stream:
             item = typed.stream_item_field
-            content["application/jsonl"] = {"itemSchema": self.schema(item) if item is not None else {}}
+            content["application/jsonl"] = {self.item_schema: self.schema(item) if item is not None else {}}
         elif typed.is_sse_stream:
             item_schema = copy.deepcopy(_SSE_EVENT_SCHEMA)
             if typed.stream_item_field is not None:
@@ -357,7 +363,7 @@ class _PathWriter:
                     "contentMediaType": "application/json",
                     "contentSchema": self.schema(typed.stream_item_field),
                 }
-            content["text/event-stream"] = {"itemSchema": item_schema}
+            content["text/event-stream"] = {self.item_schema: item_schema}
         elif response_class.media_type:
             schema: dict[str, Any] = {"type": "string"}
             if _subclass(response_class, JSONResponse):
@@ -459,17 +465,9 @@ def _convertor_schema(name: str, convertor: Any) -> dict[str, Any]:
     return schema
 
 
-def routes_of(root: Router, is_typed: Callable[[Any], bool]) -> list[OperationRoute]:
-    """The routes ``get_openapi`` describes for an app or router."""
-    from ketch.openapi.routes import document_routes
-
-    return list(document_routes(root, is_typed))
-
-
 def webhook_routes(webhooks: Router | Sequence[BaseRoute] | None) -> list[OperationRoute]:
     """The webhooks of ``app.webhooks`` (a router) or a list of routes."""
     if webhooks is None:
         return []
     routes = webhooks.routes if isinstance(webhooks, Router) else list(webhooks)
     return list(callback_routes(routes))
-

@@ -20,16 +20,27 @@ from ketch.routing.convertors import compile_path
 from ketch.routing.route import BaseRoute, Route
 from ketch.routing.router import Router, WalkedRoute, walk
 
-__all__ = ["OperationRoute", "Webhook", "WebhookRouter", "document_routes", "generate_unique_id", "operation_route"]
+__all__ = [
+    "OperationRoute",
+    "Webhook",
+    "WebhookRouter",
+    "callback_routes",
+    "document_routes",
+    "generate_unique_id",
+    "operation_route",
+]
 
 # Options only a document reads, merged across levels (everything else: the innermost level wins).
 _MERGED = ("tags", "dependencies", "responses", "callbacks", "deprecated", "include_in_schema")
 
 
-def generate_unique_id(route: OperationRoute) -> str:
-    """FastAPI's default operation id: ``{name}{path}_{method}`` with every non-word character made ``_``."""
+def generate_unique_id(route: OperationRoute, method: str | None = None) -> str:
+    """FastAPI's default operation id: ``{name}{path}_{method}`` with every non-word character made ``_``.
+
+    FastAPI names every method of a multi-method route after its first; classic-face views get one id per method.
+    """
     operation_id = re.sub(r"\W", "_", f"{route.name}{route.path_format}")
-    return f"{operation_id}_{route.first_method.lower()}"
+    return f"{operation_id}_{(method or route.first_method).lower()}"
 
 
 @dataclass(eq=False)
@@ -64,6 +75,12 @@ class OperationRoute:
     @property
     def first_method(self) -> str:
         return self.methods[0] if self.methods else "GET"
+
+    def operation_id_for(self, method: str) -> str:
+        """The operation id of ``method``: the route's id, or for a classic view without one, one per method."""
+        if self.typed or self.operation_id or "generate_unique_id_function" in self.options:
+            return self.operation_id or self.unique_id
+        return generate_unique_id(self, method)
 
     @property
     def summary(self) -> str | None:
@@ -123,6 +140,11 @@ def operation_route(walked: WalkedRoute, typed: bool, default_id: Callable[[Any]
         typed=typed,
         include_in_schema=route.include_in_schema,
     )
+    rule = _classic_rule(route)
+    if rule is not None:
+        # A Flask-style view: its rule knows its methods (without the HEAD and OPTIONS Flask adds).
+        view.include_in_schema = True
+        view.methods = sorted(set(rule.methods) - {"HEAD", "OPTIONS"}) or _methods(set(rule.methods))
     merged: dict[str, Any] = {}
     for options, tags in _levels(walked):
         view.tags.extend(tags)
@@ -139,6 +161,17 @@ def operation_route(walked: WalkedRoute, typed: bool, default_id: Callable[[Any]
     make_id = merged.get("generate_unique_id_function") or default_id or generate_unique_id
     view.unique_id = view.operation_id or make_id(view)
     return view
+
+
+def _classic_rule(route: Route) -> Any:
+    """The URL rule of a classic-face view route, or None (also for its static files and slash redirects, and for
+    the second path a rule without strict slashes answers)."""
+    rule = route.options.get("rule")
+    if rule is None or not getattr(rule, "endpoint", "") or getattr(rule, "redirect_to", None) is not None:
+        return None
+    if rule.endpoint == "static" or getattr(rule, "path", route.path) != route.path:
+        return None
+    return rule
 
 
 def _path_format(path: str) -> str:

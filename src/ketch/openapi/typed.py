@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import inspect
 import re
-from collections.abc import Callable
 from copy import copy
 from dataclasses import dataclass, field
 from functools import partial
@@ -257,9 +256,7 @@ def _should_embed(fields: list[SchemaField]) -> bool:
         return True
     first = fields[0]
     first_models = _form_models(first)
-    if first_models and any(
-        not _form_models(f) or f.info.annotation is not first.info.annotation for f in fields[1:]
-    ):
+    if first_models and any(not _form_models(f) or f.info.annotation is not first.info.annotation for f in fields[1:]):
         return True
     if getattr(first.marker, "embed", None):
         return True
@@ -289,7 +286,8 @@ def _describe_body(specs: list[FieldSpec], unique_id: str, result: TypedDescript
         result.body_media_type = getattr(first.marker, "media_type", "application/json")
         return
     required = any(f.info.is_required() for f in fields)
-    info = FieldInfo(annotation=body_model, alias="body", **({} if required else {"default": None}))
+    options: dict[str, Any] = {} if required else {"default": None}
+    info = FieldInfo(annotation=body_model, alias="body", **options)
     result.body_field = SchemaField(info, "body")
     result.body_media_type = _embedded_media_type(fields)
 
@@ -325,7 +323,7 @@ def _body_model(fields: list[SchemaField], model_name: str) -> type[BaseModel]:
             info.alias = info.validation_alias = info.serialization_alias = name
             info.title = info.title or body.name.replace("_", " ").title()
             members.append(SchemaField(info, name, marker=body.marker))
-        config = ConfigDict(json_schema_extra=partial(_apply_form_body_schema, fields))  # type: ignore[typeddict-item]
+        config = ConfigDict(json_schema_extra=partial(_apply_form_body_schema, fields))
     definitions = {f.name: (f.info.annotation, f.info) for f in members}
     return cast(type[BaseModel], create_model(model_name, __config__=config, **definitions))  # type: ignore[call-overload]
 
@@ -411,10 +409,10 @@ def _is_subclass(value: Any, cls: type) -> bool:
 
 def _describe_responses(route: OperationRoute, endpoint: Node, result: TypedDescription) -> None:
     for status, response in route.responses.items():
-        model = response.get("model") if isinstance(response, dict) else None
-        if model:
+        additional = response.get("model") if isinstance(response, dict) else None
+        if additional:
             name = f"Response_{status}_{route.unique_id}"
-            result.response_fields[status] = _explicit_response_field(name, model)
+            result.response_fields[status] = _explicit_response_field(name, additional)
     generator = endpoint.kind in ("gen", "asyncgen") or call_kind(route.endpoint) in ("gen", "asyncgen")
     response_class = route.response_class
     result.is_sse_stream = generator and _is_subclass(response_class, EventSourceResponse)
@@ -449,7 +447,3 @@ def _response_field(name: str, model: Any) -> SchemaField | None:
         return _explicit_response_field(name, model)
     except Exception:
         return None  # an inferred annotation pydantic cannot describe (``-> Response | dict``): no schema
-
-
-def endpoint_name(call: Callable[..., Any]) -> str:
-    return getattr(call, "__name__", "<unnamed_endpoint>")

@@ -150,7 +150,7 @@ class HTTPBearer(_SchemeChecked):
     def __init__(
         self,
         *,
-        bearerFormat: str | None = None,  # noqa: N803 - OpenAPI's name, as FastAPI spells it
+        bearerFormat: str | None = None,
         scheme_name: str | None = None,
         description: str | None = None,
         auto_error: bool = True,

@@ -151,12 +151,12 @@ class OAuth2PasswordBearer(OAuth2):
 
     def __init__(
         self,
-        tokenUrl: str,  # noqa: N803 - OpenAPI's names, as FastAPI spells them
+        tokenUrl: str,
         scheme_name: str | None = None,
         scopes: dict[str, str] | None = None,
         description: str | None = None,
         auto_error: bool = True,
-        refreshUrl: str | None = None,  # noqa: N803
+        refreshUrl: str | None = None,
     ) -> None:
         password = {"tokenUrl": tokenUrl, "refreshUrl": refreshUrl, "scopes": scopes or {}}
         flows = OAuthFlowsModel(password=cast(Any, password))
@@ -181,9 +181,9 @@ class OAuth2AuthorizationCodeBearer(OAuth2):
 
     def __init__(
         self,
-        authorizationUrl: str,  # noqa: N803 - OpenAPI's names, as FastAPI spells them
-        tokenUrl: str,  # noqa: N803
-        refreshUrl: str | None = None,  # noqa: N803
+        authorizationUrl: str,
+        tokenUrl: str,
+        refreshUrl: str | None = None,
         scheme_name: str | None = None,
         scopes: dict[str, str] | None = None,
         description: str | None = None,

@@ -25,7 +25,7 @@ class OpenIdConnect(SecurityBase):
     def __init__(
         self,
         *,
-        openIdConnectUrl: str,  # noqa: N803 - OpenAPI's name, as FastAPI spells it
+        openIdConnectUrl: str,
         scheme_name: str | None = None,
         description: str | None = None,
         auto_error: bool = True,

@@ -3,6 +3,7 @@ async test, on both surfaces; and ``async with`` lifespan handling with ketch's 
 
 # The apps are written against an import surface passed in: their annotations are dynamic by design.
 # mypy: disable-error-code="untyped-decorator, name-defined, valid-type, no-untyped-def"
+# mypy: disable-error-code="attr-defined, misc, no-untyped-call, arg-type"
 
 from contextlib import asynccontextmanager
 from typing import Any

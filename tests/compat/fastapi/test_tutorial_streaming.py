@@ -2,6 +2,7 @@
 
 # The apps are written against an import surface passed in: their annotations are dynamic by design.
 # mypy: disable-error-code="untyped-decorator, name-defined, valid-type, no-untyped-def"
+# mypy: disable-error-code="attr-defined, misc, no-untyped-call, arg-type"
 
 import asyncio
 import io

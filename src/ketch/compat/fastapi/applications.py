@@ -13,7 +13,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from ketch.app import Ketch
-from ketch.compat.fastapi.routing import APIRouter, route_defaults
+from ketch.compat.fastapi.routing import APIRouter, _given
 from ketch.routing.route import BaseRoute
 from ketch.routing.router import Middleware
 
@@ -101,7 +101,7 @@ class FastAPI(Ketch):
             webhooks=webhooks,
             separate_input_output_schemas=separate_input_output_schemas,
             openapi_external_docs=openapi_external_docs,
-            **route_defaults(
+            **_given(
                 dependencies=dependencies,
                 default_response_class=default_response_class,
                 responses=responses,

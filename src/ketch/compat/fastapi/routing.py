@@ -19,7 +19,7 @@ from ketch.routing.route import BaseRoute
 __all__ = ["APIRoute", "APIRouter", "APIWebSocketRoute", "Mount"]
 
 
-def route_defaults(**options: Any) -> dict[str, Any]:
+def _given(**options: Any) -> dict[str, Any]:
     """The options that were given: FastAPI marks "not set" with a placeholder, ketch by leaving the key out."""
     return {name: value for name, value in options.items() if value is not None}
 
@@ -55,7 +55,7 @@ class APIRouter(Router):
             prefix=prefix,
             routes=routes,
             tags=tags,
-            **route_defaults(
+            **_given(
                 dependencies=dependencies,
                 default_response_class=default_response_class,
                 responses=responses,
