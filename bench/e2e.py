@@ -26,14 +26,23 @@ from typing import Any
 from bench.apps import AppSpec
 from bench.scenarios import SCENARIOS, Scenario, check
 
-__all__ = ["Server", "free_port", "parse_wrk", "request_once", "run_plan", "server_command", "wrk_script"]
+__all__ = [
+    "Server",
+    "free_port",
+    "parse_wrk",
+    "pin_to_core",
+    "request_once",
+    "run_plan",
+    "server_command",
+    "wrk_script",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
 
 
-def _pin(core: int) -> list[str]:
+def pin_to_core(core: int) -> list[str]:
     """``taskset -c core`` when there are at least two cores to split between server and load generator."""
     if (os.cpu_count() or 1) >= 2 and shutil.which("taskset"):
         return ["taskset", "-c", str(core)]
@@ -69,7 +78,7 @@ class Server:
     def __init__(self, command: list[str], log: Path) -> None:
         self.log = log.open("ab")
         self.proc = subprocess.Popen(
-            [*_pin(0), *command], cwd=ROOT, stdout=self.log, stderr=self.log, start_new_session=True
+            [*pin_to_core(0), *command], cwd=ROOT, stdout=self.log, stderr=self.log, start_new_session=True
         )
 
     def wait_ready(self, port: int, path: str, timeout: float = 30.0) -> None:
@@ -170,7 +179,7 @@ def parse_wrk(output: str) -> dict[str, Any]:
 
 def run_wrk(url: str, script: Path, duration: float, connections: int) -> dict[str, Any]:
     command = [
-        *_pin(1),
+        *pin_to_core(1),
         *("wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--latency", "-s", str(script), url),
     ]
     proc = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60)

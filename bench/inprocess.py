@@ -24,7 +24,18 @@ from typing import Any
 from bench.apps import AppSpec, load
 from bench.scenarios import SCENARIOS, Scenario, check
 
-__all__ = ["AsgiDriver", "WsgiDriver", "check_app", "driver_for", "settle", "time_app"]
+__all__ = [
+    "AppDrivers",
+    "AsgiDriver",
+    "WsgiDriver",
+    "check_app",
+    "check_scenario",
+    "driver_for",
+    "null_asgi",
+    "null_wsgi",
+    "settle",
+    "time_app",
+]
 
 HOST = b"127.0.0.1:8000"
 Answer = tuple[int, dict[str, str], bytes]

@@ -195,14 +195,14 @@ def _child_json(command: list[str], log: Path, timeout: float) -> Any:
 
 
 def run_inprocess(plan: dict[str, list[str]], cfg: dict[str, Any], logs: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    from bench.e2e import _pin
+    from bench.e2e import pin_to_core
 
     results: dict[str, Any] = {}
     nulls: dict[str, Any] = {}
     for app, scenarios in plan.items():
         _say(f"  in-process: {app}")
         command = [
-            *_pin(1),
+            *pin_to_core(1),
             *(sys.executable, "-m", "bench.inprocess", app, "--scenarios", ",".join(scenarios)),
             *("--number", str(cfg["number"]), "--repeat", str(cfg["repeat"]), "--warmup", str(cfg["warmup"])),
         ]

@@ -201,9 +201,6 @@ class Ketch(ClassicApp, DocumentedApp, Router):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
-        # url_for resolves names from the outermost app, so a mounted app's URLs keep their mount prefix.
-        if "router" not in scope:
-            scope["router"] = self
         if self.asgi_root_path and not scope.get("root_path"):
             # Servers always send a root_path (often ""), so an empty one is replaced, not kept. As the ASGI spec
             # has it, the full path includes the root path: a proxy that stripped the prefix gets it back in URLs.

@@ -8,6 +8,7 @@ scalar query parameters are read from the raw query string when it has nothing t
 # The app is built twice, from two import surfaces held in a namespace: its annotations are dynamic by design.
 # mypy: disable-error-code="untyped-decorator, name-defined, valid-type, attr-defined, misc, assignment"
 
+import threading
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Annotated, Any
@@ -15,7 +16,7 @@ from typing import Annotated, Any
 import pytest
 from pydantic import BaseModel
 
-from ketch import HTTPException, Ketch, Limits, Request, Response
+from ketch import HTTPException, JSONResponse, Ketch, Limits, Request, Response
 from ketch._plan.extract import _plain_query
 from ketch._plan.typed import BareHTTPPlan, TypedHTTPPlan, TypedPlanner
 from ketch.datastructures import QueryParams
@@ -312,3 +313,32 @@ def test_bare_route_gets_no_request_until_an_error_needs_one() -> None:
     client = TestClient(app)
     assert client.get("/teapot").status_code == 418
     assert isinstance(planner.plans["/teapot"], BareHTTPPlan)
+
+
+def test_sync_endpoint_runs_on_the_pool_and_its_response_is_made_on_the_loop() -> None:
+    threads: list[tuple[str, int]] = []
+
+    class Recorded(JSONResponse):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            threads.append(("response", threading.get_ident()))
+            super().__init__(*args, **kwargs)
+
+    app = Ketch()
+
+    @app.get("/bare", response_class=Recorded)
+    def bare() -> dict[str, int]:
+        threads.append(("endpoint", threading.get_ident()))
+        return {"a": 1}
+
+    @app.get("/flat", response_class=Recorded)
+    def flat(q: int = 0) -> dict[str, int]:
+        threads.append(("endpoint", threading.get_ident()))
+        return {"q": q}
+
+    client = TestClient(app)
+    for url, body in (("/bare", {"a": 1}), ("/flat?q=2", {"q": 2})):
+        threads.clear()
+        assert client.get(url).json() == body
+        (endpoint_name, endpoint_thread), (response_name, response_thread) = threads
+        assert (endpoint_name, response_name) == ("endpoint", "response")
+        assert endpoint_thread != response_thread

@@ -285,12 +285,13 @@ class StreamRenderer:
     def _item(self, item: Any) -> bytes:
         if self.adapter is None:
             return json.dumps(_finite(jsonable_encoder(item))).encode("utf-8")
+        # PERF: per item: the adapter's validator and serializer are called directly, not through its wrappers.
         try:
-            value = self.adapter.validate_python(item, from_attributes=True)
+            value = self.adapter.validator.validate_python(item, from_attributes=True)
         except ValidationError as exc:
             errors = [{**e, "loc": ("response", *e["loc"])} for e in exc.errors(include_url=False)]
             raise ResponseValidationError(errors, body=item, endpoint_ctx=self.describe()) from None
-        return self.adapter.dump_json(value, **self.dump_options)  # type: ignore[no-any-return]
+        return self.adapter.serializer.to_json(value, **self.dump_options)  # type: ignore[no-any-return]
 
 
 async def _yielding(generator: Any) -> AsyncIterator[Any]:

@@ -6,6 +6,12 @@ the calls into steps: consecutive sync callables share one trip to the thread po
 its route needs: extract, validate (one call into pydantic-core per source group), run the dependency steps, call
 the endpoint, render. A route without dependencies never touches the dependency machinery.
 
+How a request runs is chosen once per plan, at start-up, from three shapes: ``BareHTTPPlan`` when the endpoint
+takes nothing and has no dependencies (call it, render, send); the flat runner when the plan needs no exit stacks,
+``Response``/``BackgroundTasks`` parameters, forms, streaming, app-lifetime or rate-limited dependencies (most
+plans: validate, then a precomputed list of calls); and the general ``run`` for everything else, which also
+reports validation errors for the flat runner.
+
 The typed planner is a superset of the core planner: a parameter annotated ``Request`` or ``WebSocket``, or an
 unannotated one named ``request``, ``websocket`` or ``ws``, gets the connection.
 """
@@ -289,38 +295,29 @@ class EndpointPlan:
     def _flat_steps(self) -> list[FlatStep] | None:
         """The plan as a flat list of calls, if it needs none of the general machinery: no generators (exit
         stacks), app-lifetime or rate-limited dependencies, ``Response``/``BackgroundTasks`` parameters, forms or
-        streaming. Consecutive sync callables share one step (one thread hop), every async one has its own."""
+        streaming. Consecutive sync callables share one step (one thread hop), every async one has its own. Sets the
+        runner's ``constants`` (``SecurityScopes`` arguments) and whether it passes the request."""
         if self.streams or self.wants_response or self.wants_background or self.reads_form:
             return None
         if any(node.kind in ("gen", "asyncgen") or node.scope == "app" or node.max_concurrency for node in self.nodes):
             return None
         endpoint = self.graph.endpoint
         steps: list[FlatStep] = []
+        constants: dict[Any, Any] = {}
         for mode, nodes in self.steps:
             calls: list[FlatCall] = []
             for node in nodes:
                 direct = node is endpoint and self.direct
-                arguments = None if direct else self._flat_arguments(node)
+                arguments = None if direct else _flat_arguments(node, constants)
                 if arguments is None and not direct:
                     return None
                 calls.append(FlatCall(node.call, arguments, node.index))
             steps.append(FlatStep(mode == "sync", calls, nodes[-1] is endpoint))
+        self.constants = constants
+        self.uses_request = any(
+            key is _REQUEST for step in steps for call in step.calls for _, key in call.arguments or ()
+        )
         return steps
-
-    def _flat_arguments(self, node: Node) -> tuple[tuple[str, Any], ...] | None:
-        # (parameter name, key of its value in the flat runner's values), or None for an argument it cannot give.
-        arguments: list[tuple[str, Any]] = []
-        for name, kind, key in node.args:
-            if kind == "special":
-                if key not in ("request", "connection"):
-                    return None
-                self.uses_request = True
-                key = _REQUEST
-            elif kind == "const":
-                self.constants[(node.index, name)] = key
-                key = (node.index, name)
-            arguments.append((name, key))  # "slot": the validated value's key; "node": the node's index
-        return tuple(arguments)
 
     # -- per request -------------------------------------------------------------------------------------------
 
@@ -353,7 +350,9 @@ class EndpointPlan:
         response: Any = None
         for is_sync, calls, renders in self.flat_steps:  # type: ignore[union-attr]  # set when this runs
             if is_sync:
-                response = await run_in_threadpool(self._call_sync, calls, values, renders)
+                content = await run_in_threadpool(self._call_sync, calls, values, renders)
+                if renders:
+                    response = self.renderer.finish(content, None, None)
                 continue
             call, arguments, index = calls[0]
             # PERF: the arguments are gathered inline (no helper call per node); None: the values are the arguments.
@@ -369,8 +368,9 @@ class EndpointPlan:
                 values[index] = result
         return response  # type: ignore[no-any-return]
 
-    def _call_sync(self, calls: list[FlatCall], values: dict[Any, Any], renders: bool) -> Response | None:
-        # Runs on the thread pool: consecutive sync callables in one hop, the endpoint's response rendered here too.
+    def _call_sync(self, calls: list[FlatCall], values: dict[Any, Any], renders: bool) -> Any:
+        # Runs on the thread pool: consecutive sync callables in one hop; the endpoint's result is prepared here
+        # (validated, encoded), its response made on the event loop.
         result: Any = None
         for call, arguments, index in calls:
             kwargs = values
@@ -380,7 +380,7 @@ class EndpointPlan:
                     kwargs[name] = values[key]
             result = call(**kwargs)
             values[index] = result
-        return self.renderer.render(result) if renders else None
+        return self.renderer.prepare(result) if renders else None
 
     async def run(self, request: Request, stacks: ExitStacks | None) -> Response:
         values: dict[str, Any] = {}
@@ -604,6 +604,22 @@ class EndpointPlan:
         return None
 
 
+def _flat_arguments(node: Node, constants: dict[Any, Any]) -> tuple[tuple[str, Any], ...] | None:
+    """(parameter name, key of its value in the flat runner's values) for each argument of ``node``; None if one
+    is a connection object other than the request. Constant arguments go into ``constants`` under their key."""
+    arguments: list[tuple[str, Any]] = []
+    for name, kind, key in node.args:
+        if kind == "special":
+            if key not in ("request", "connection"):
+                return None
+            key = _REQUEST
+        elif kind == "const":
+            constants[(node.index, name)] = key
+            key = (node.index, name)
+        arguments.append((name, key))  # "slot": the validated value's key; "node": the node's index
+    return tuple(arguments)
+
+
 def _kwargs(node: Node, values: dict[str, Any], specials: dict[str, Any], results: list[Any]) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     for name, kind, key in node.args:
@@ -764,12 +780,14 @@ class BareHTTPPlan:
     """The ASGI callable for a typed route whose endpoint takes nothing and has no dependencies (``bare``): call
     it, render its result, send. A ``Request`` is made only if an error handler needs one."""
 
-    __slots__ = ("endpoint", "is_async", "render", "limits", "handlers", "body_limit")
+    __slots__ = ("endpoint", "is_async", "render", "prepare", "finish", "limits", "handlers", "body_limit")
 
     def __init__(self, plan: EndpointPlan, context: PlanContext, method: str) -> None:
         self.endpoint = plan.endpoint
         self.is_async = plan.graph.endpoint.kind == "async"
         self.render = plan.renderer.render
+        self.prepare = plan.renderer.prepare
+        self.finish = plan.renderer.finish
         self.limits = context.limits
         self.handlers = context.handlers
         self.body_limit = None if method in _BODYLESS_METHODS else self.limits.max_body_size
@@ -783,7 +801,7 @@ class BareHTTPPlan:
                 # PERF: a returned Response needs no renderer call.
                 response = result if isinstance(result, Response) else self.render(result)
             else:
-                response = await run_in_threadpool(self._call_sync)
+                response = self.finish(await run_in_threadpool(self._call_sync), None, None)
         except ClientDisconnect:
             return
         except Exception as exc:
@@ -791,8 +809,8 @@ class BareHTTPPlan:
             return
         await response(scope, receive, send)
 
-    def _call_sync(self) -> Response:
-        return self.render(self.endpoint())  # on the thread pool, rendering included
+    def _call_sync(self) -> Any:
+        return self.prepare(self.endpoint())  # on the thread pool: the endpoint, then the CPU work of rendering
 
     async def _send_error(self, exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive, self.limits)

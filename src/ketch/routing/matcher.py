@@ -199,6 +199,8 @@ class CompiledRouter:
                 child["app_root_path"] = scope.get("app_root_path", scope.get("root_path", ""))
                 child["root_path"] = scope.get("root_path", "") + mount.path
                 child["ketch.mount"] = mount
+                # url_for resolves names from the outermost app, so a mounted app's URLs keep their mount prefix.
+                child.setdefault("router", scope.get("app"))
                 if scope["type"] != "http":
                     await mount.app(child, receive, send)
                     return
@@ -291,11 +293,16 @@ def compile_router(
             entry.websocket = _wrap(_planner_for(route, planner).plan_websocket(route, context), middleware)
             continue
         assert isinstance(route, Route)
+        route_planner = _planner_for(route, planner)
+        planned: dict[str, ASGIApp] = {}
         for method in sorted(route.methods):
             if method in entry.handlers:
                 continue  # the first registration for a path and method wins, as in every peer
-            route_planner = _planner_for(route, planner)
-            handler = _wrap(route_planner.plan_http(route, "GET" if method == "HEAD" else method, context), middleware)
+            # HEAD is served by the GET plan (planned once: planning builds validators, which is not free).
+            target = "GET" if method == "HEAD" else method
+            handler = planned.get(target)
+            if handler is None:
+                handler = planned[target] = _wrap(route_planner.plan_http(route, target, context), middleware)
             entry.handlers[method] = _drop_body(handler) if method == "HEAD" else handler
             entry.routes[method] = route
     for entry in by_key.values():
