@@ -161,6 +161,7 @@ class Ketch(ClassicApp, DocumentedApp, Router):
     def _invalidate(self) -> None:
         self._router = None
         self._stack = None
+        self._direct = None
 
     def add_middleware(self, cls: Callable[..., ASGIApp], *args: Any, **kwargs: Any) -> None:
         """Add app-wide middleware ``cls(app, *args, **kwargs)``; the last added runs first. Not after start-up."""
@@ -202,27 +203,10 @@ class Ketch(ClassicApp, DocumentedApp, Router):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
         if self.asgi_root_path and not scope.get("root_path"):
-            # Servers always send a root_path (often ""), so an empty one is replaced, not kept. As the ASGI spec
-            # has it, the full path includes the root path: a proxy that stripped the prefix gets it back in URLs.
-            scope["root_path"] = self.asgi_root_path
-            if "path" in scope and not scope["path"].startswith(self.asgi_root_path + "/"):
-                scope["path"] = self.asgi_root_path + scope["path"]
-                if scope.get("raw_path"):
-                    scope["raw_path"] = self.asgi_root_path.encode() + scope["raw_path"]
-        kind = scope["type"]
-        if kind == "lifespan":
-            # prepare() runs inside the runner, so a planning error is reported as a failed start-up.
-            startup = [self.app_dependencies.start, *self.on_startup]
-            shutdown = [*self.on_shutdown, self.app_dependencies.stop]
-            await LifespanRunner(self, self.prepare, self.lifespan_context, startup, shutdown)(scope, receive, send)
-            return
-        if self._stack is None:
-            self.prepare()
+            self._apply_root_path(scope)
         direct = self._direct
-        if direct is None or kind != "http":
-            stack = self._stack
-            assert stack is not None
-            await stack(scope, receive, send)
+        if direct is None or scope["type"] != "http":
+            await self._call_other(scope, receive, send)
             return
         try:
             # PERF: a static path (and no root path) is two dict lookups away from its plan: no router call.
@@ -239,6 +223,33 @@ class Ketch(ClassicApp, DocumentedApp, Router):
             errors = self._errors
             assert errors is not None
             await errors.handle(exc, scope, receive, send)
+
+    def _apply_root_path(self, scope: Scope) -> None:
+        # Servers always send a root_path (often ""), so an empty one is replaced, not kept. As the ASGI spec has
+        # it, the full path includes the root path: a proxy that stripped the prefix gets it back in URLs.
+        root_path = self.asgi_root_path
+        scope["root_path"] = root_path
+        if "path" in scope and not scope["path"].startswith(root_path + "/"):
+            scope["path"] = root_path + scope["path"]
+            if scope.get("raw_path"):
+                scope["raw_path"] = root_path.encode() + scope["raw_path"]
+
+    async def _call_other(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Lifespan, WebSockets, the first request (which plans the app), and apps with app-wide middleware."""
+        if scope["type"] == "lifespan":
+            # prepare() runs inside the runner, so a planning error is reported as a failed start-up.
+            startup = [self.app_dependencies.start, *self.on_startup]
+            shutdown = [*self.on_shutdown, self.app_dependencies.stop]
+            await LifespanRunner(self, self.prepare, self.lifespan_context, startup, shutdown)(scope, receive, send)
+            return
+        if self._stack is None:
+            self.prepare()
+            if self._direct is not None and scope["type"] == "http":
+                await self(scope, receive, send)
+                return
+        stack = self._stack
+        assert stack is not None
+        await stack(scope, receive, send)
 
     # -- hooks ---------------------------------------------------------------------------------------------------
 

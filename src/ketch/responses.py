@@ -60,11 +60,15 @@ class Response:
     # What ``set_cookie`` does when ``httponly`` is not given (Starlette's responses in compat.starlette: False).
     cookie_httponly = True
 
+    # PERF: classes that keep the base render() encode a str body inline, without the method call.
+    _base_render = True
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._content_type_header = (
             (b"content-type", _content_type(cls.media_type, cls.charset)) if cls.media_type is not None else None
         )
+        cls._base_render = cls.render is Response.render
 
     def __init__(
         self,
@@ -76,7 +80,10 @@ class Response:
     ) -> None:
         self.status_code = status_code
         self.background = background
-        body = self.body = self.render(content)
+        if self._base_render and type(content) is str:
+            body = self.body = content.encode(self.charset)
+        else:
+            body = self.body = self.render(content)
         if headers is None and media_type is None:
             # PERF: the common case builds its two headers from values computed once.
             raw: list[tuple[bytes, bytes]] = []
