@@ -13,7 +13,7 @@ from ketch.json import loads
 from ketch.limits import DEFAULT_LIMITS, Limits
 from ketch.types import Message, Receive, Scope
 
-__all__ = ["HTTPConnection", "Request", "cookie_parser", "empty_receive", "valid_host"]
+__all__ = ["HTTPConnection", "Request", "check_declared_length", "cookie_parser", "empty_receive", "valid_host"]
 
 # A Host header is trusted for building URLs only if it is a plain host name or IP literal with an optional port.
 # NOTE: labels must be separated by dots; a pattern that lets a run of letters split into labels many ways
@@ -53,6 +53,21 @@ def _unquote_cookie(value: str) -> str:
     if "\\" not in value:
         return value
     return _COOKIE_ESCAPE.sub(lambda m: chr(int(m[1], 8)) if m[1] else m[2], value)
+
+
+def check_declared_length(scope: Scope, limit: int | None) -> None:
+    """413 before any body is read when ``Content-Length`` already says it is over the limit."""
+    if limit is None:
+        return
+    for key, value in scope["headers"]:
+        if key == b"content-length":
+            try:
+                declared = int(value)
+            except ValueError:
+                raise HTTPException(400, "Invalid Content-Length header") from None
+            if declared > limit:
+                raise RequestTooLarge()
+            return
 
 
 async def empty_receive() -> Message:
@@ -202,15 +217,6 @@ class Request(HTTPConnection):
     def receive(self) -> Receive:
         return self._receive
 
-    def _declared_length(self) -> int | None:
-        for key, value in self.scope["headers"]:
-            if key == b"content-length":
-                try:
-                    return int(value)
-                except ValueError:
-                    raise HTTPException(400, "Invalid Content-Length header") from None
-        return None
-
     async def stream(self) -> AsyncIterator[bytes]:
         """Yield the body in chunks as they arrive, stopping with a 413 past ``max_body_size``."""
         if self._body is not None:
@@ -220,10 +226,7 @@ class Request(HTTPConnection):
             raise RuntimeError("The request body stream has already been consumed")
         self._stream_consumed = True
         limit = self.limits.max_body_size
-        if limit is not None:
-            declared = self._declared_length()
-            if declared is not None and declared > limit:
-                raise RequestTooLarge()
+        check_declared_length(self.scope, limit)
         received = 0
         while True:
             message = await self._receive()

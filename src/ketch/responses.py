@@ -18,6 +18,7 @@ from ketch.json import dumps
 from ketch.types import Receive, Scope, Send
 
 __all__ = [
+    "RAISE_SERVER_EXCEPTIONS",
     "RESPONSE_STARTED",
     "FileResponse",
     "HTMLResponse",
@@ -38,6 +39,8 @@ _LENGTHS = [str(size).encode() for size in range(_CACHED_LENGTHS)]
 # Set in the scope once a response has started, by every ketch response (and by the wrappers around apps that
 # are not ketch's), so the error layer can tell whether a 500 can still be sent without wrapping ``send``.
 RESPONSE_STARTED = "ketch.response_started"
+# Set by the test client to see unhandled errors re-raised (after the 500 went out, or the WebSocket closed).
+RAISE_SERVER_EXCEPTIONS = "ketch.raise_server_exceptions"
 
 
 class Response:

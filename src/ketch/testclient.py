@@ -36,7 +36,7 @@ from urllib.parse import quote
 import httpx
 
 from ketch.json import dumps, loads
-from ketch.middleware.errors import RAISE_SERVER_EXCEPTIONS
+from ketch.responses import RAISE_SERVER_EXCEPTIONS
 from ketch.types import ASGIApp, Message, Scope
 from ketch.websockets import WebSocketDisconnect
 

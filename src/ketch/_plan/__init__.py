@@ -14,38 +14,21 @@ from typing import Any
 
 from ketch._plan.render import json_renderer
 from ketch.concurrency import is_async_callable, run_in_threadpool
-from ketch.exceptions import ClientDisconnect, HTTPException, ImproperlyConfigured, RequestTooLarge
+from ketch.exceptions import ClientDisconnect, ImproperlyConfigured
 from ketch.limits import Limits
-from ketch.requests import Request
-from ketch.responses import Response
+from ketch.requests import Request, check_declared_length
+from ketch.responses import RAISE_SERVER_EXCEPTIONS, Response
 from ketch.routing.convertors import compile_path
 from ketch.routing.matcher import PlanContext
 from ketch.routing.route import Route, WebSocketRoute
 from ketch.types import ASGIApp, Receive, Scope, Send
 from ketch.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-__all__ = ["CorePlanner", "HTTPPlan", "WebSocketPlan", "check_declared_length"]
+__all__ = ["CorePlanner", "HTTPPlan", "WebSocketPlan"]
 
 logger = logging.getLogger("ketch.error")
 
 _BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-# The scope key a test client sets to see unhandled errors (the same as middleware/errors.py's).
-_RAISE_SERVER_EXCEPTIONS = "ketch.raise_server_exceptions"
-
-
-def check_declared_length(scope: Scope, limit: int | None) -> None:
-    """413 before any body is read when ``Content-Length`` already says it is over the limit."""
-    if limit is None:
-        return
-    for key, value in scope["headers"]:
-        if key == b"content-length":
-            try:
-                declared = int(value)
-            except ValueError:
-                raise HTTPException(400, "Invalid Content-Length header") from None
-            if declared > limit:
-                raise RequestTooLarge()
-            return
 
 
 class HTTPPlan:
@@ -114,7 +97,7 @@ class WebSocketPlan:
                         await websocket.close(code=1011)
                 return
             logger.error("Exception in WebSocket route %s (%s)", scope.get("path"), self.name, exc_info=exc)
-            if scope.get(_RAISE_SERVER_EXCEPTIONS):
+            if scope.get(RAISE_SERVER_EXCEPTIONS):
                 raise  # a test client asked to see the error itself (it reports the 1011 to its user)
             if websocket.application_state == WebSocketState.CONNECTING:
                 await websocket.close(code=1011)  # the server turns this into an HTTP 403 denial

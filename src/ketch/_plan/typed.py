@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
-from ketch._plan import WebSocketPlan, check_declared_length
+from ketch._plan import WebSocketPlan
 from ketch._plan.dependencies import (
     AppDependencies,
     ExitStacks,
@@ -55,7 +55,7 @@ from ketch.exceptions import (
     WebSocketRequestValidationError,
 )
 from ketch.params import Depends, SecurityScopes
-from ketch.requests import Request
+from ketch.requests import Request, check_declared_length
 from ketch.responses import Response
 from ketch.routing.convertors import compile_path
 from ketch.routing.matcher import PlanContext

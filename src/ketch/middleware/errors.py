@@ -17,7 +17,7 @@ from typing import Any
 
 from ketch.concurrency import is_async_callable, run_in_threadpool
 from ketch.requests import Request
-from ketch.responses import RESPONSE_STARTED, HTMLResponse, PlainTextResponse, Response
+from ketch.responses import RAISE_SERVER_EXCEPTIONS, RESPONSE_STARTED, HTMLResponse, PlainTextResponse, Response
 from ketch.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["RAISE_SERVER_EXCEPTIONS", "ServerErrorMiddleware", "is_loopback"]
@@ -25,7 +25,6 @@ __all__ = ["RAISE_SERVER_EXCEPTIONS", "ServerErrorMiddleware", "is_loopback"]
 logger = logging.getLogger("ketch.error")
 
 # A scope key a test client sets to have unhandled errors re-raised to it once the 500 is sent.
-RAISE_SERVER_EXCEPTIONS = "ketch.raise_server_exceptions"
 
 
 def is_loopback(host: str | None) -> bool:
