@@ -242,7 +242,7 @@ def test_thread_pool_size_setting() -> None:
         app = Ketch(thread_pool_size=2)
         app.add_route("/sync", lambda: "sync")
         assert TestClient(app).get("/sync").json() == "sync"
-        assert concurrency._get_executor()._max_workers == 2
+        assert concurrency._get_pool().max_workers == 2
         with pytest.raises(ValueError):
             Ketch(thread_pool_size=0)
     finally:

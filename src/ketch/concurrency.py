@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextvars
 import functools
 import inspect
+import queue
+import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 
 __all__ = [
@@ -21,8 +23,98 @@ _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
 DEFAULT_THREAD_POOL_SIZE = 40
+
+
+class _ThreadPool:
+    """Worker threads fed by one C queue, each result handed back to the caller's loop with one callback.
+
+    # PERF: ``loop.run_in_executor`` on a ``ThreadPoolExecutor`` costs two futures chained by callbacks, a
+    # condition variable and a Python work item per call (about 170k instructions per hop under callgrind); this
+    # pool costs one asyncio future and one ``call_soon_threadsafe``.
+    """
+
+    def __init__(self, max_workers: int) -> None:
+        self.max_workers = max_workers
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._idle = 0
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def submit(self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any], call: Callable[[], Any]) -> None:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the thread pool is shut down")
+            if self._idle:
+                self._idle -= 1  # an idle worker will take it
+            elif len(self._threads) < self.max_workers:
+                self._start_worker()
+            # else every worker is busy: the job waits in the queue for the first one free
+        self._jobs.put((loop, future, call))
+
+    def _start_worker(self) -> None:
+        name = f"ketch-worker-{len(self._threads)}"
+        thread = threading.Thread(target=self._work, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _work(self) -> None:
+        get = self._jobs.get
+        while True:
+            job = get()
+            if job is None:
+                return
+            loop, future, call = job
+            del job
+            settle: Callable[[asyncio.Future[Any], Any], None]
+            try:
+                value = call()
+                settle = _succeed
+            except BaseException as exc:
+                value, settle = exc, _fail
+            # Idle before the caller hears back, so its next call reuses this thread instead of starting one.
+            with self._lock:
+                self._idle += 1
+            _deliver(loop, settle, future, value)
+            del loop, future, call, value  # nothing of a finished call stays alive while the worker waits
+
+    def shutdown(self, wait: bool) -> None:
+        """Stop the workers once they finish the jobs already queued; ``wait`` joins them."""
+        with self._lock:
+            threads, self._threads, self._closed = self._threads, [], True
+        for _ in threads:
+            self._jobs.put(None)
+        if wait:
+            for thread in threads:
+                thread.join()
+
+
+_Job = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", Callable[[], Any]]
+
+
+def _deliver(loop: asyncio.AbstractEventLoop, settle: Callable[..., None], future: Any, value: Any) -> None:
+    try:
+        loop.call_soon_threadsafe(settle, future, value)
+    except RuntimeError:
+        pass  # the loop closed while the call ran: nobody is waiting for the result
+
+
+def _succeed(future: asyncio.Future[Any], result: Any) -> None:
+    if not future.done():  # the caller may have been cancelled meanwhile
+        future.set_result(result)
+
+
+def _fail(future: asyncio.Future[Any], exc: BaseException) -> None:
+    if not future.done():
+        if isinstance(exc, StopIteration):  # a Future refuses StopIteration, as a coroutine does (PEP 479)
+            error = RuntimeError("a function run in the thread pool raised StopIteration")
+            error.__cause__ = exc
+            exc = error
+        future.set_exception(exc)
+
+
 _pool_size = DEFAULT_THREAD_POOL_SIZE
-_executor: ThreadPoolExecutor | None = None
+_pool: _ThreadPool | None = None
 
 
 def configure_thread_pool(max_workers: int) -> None:
@@ -30,31 +122,48 @@ def configure_thread_pool(max_workers: int) -> None:
 
     A saturated pool queues further calls; it never deadlocks the event loop.
     """
-    global _executor, _pool_size
+    global _pool, _pool_size
     if max_workers < 1:
         raise ValueError("max_workers must be at least 1")
-    if max_workers == _pool_size and _executor is not None:
+    if max_workers == _pool_size and _pool is not None:
         return
-    old, _executor, _pool_size = _executor, None, max_workers
+    old, _pool, _pool_size = _pool, None, max_workers
     if old is not None:
         old.shutdown(wait=False)
 
 
-def _get_executor() -> ThreadPoolExecutor:
-    global _executor
-    if _executor is None:
-        _executor = ThreadPoolExecutor(max_workers=_pool_size, thread_name_prefix="ketch-worker")
-    return _executor
+def _get_pool() -> _ThreadPool:
+    global _pool
+    if _pool is None:
+        _pool = _ThreadPool(_pool_size)
+    return _pool
+
+
+@atexit.register
+def _shutdown_at_exit() -> None:
+    # Workers are daemon threads so a stuck call cannot hang the exit forever on its own, but calls already
+    # running get to finish, as ThreadPoolExecutor's do: a sync endpoint mid-write is never cut off.
+    if _pool is not None:
+        _pool.shutdown(wait=True)
+
+
+def _submit(call: Callable[[], _T]) -> asyncio.Future[_T]:
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[_T] = loop.create_future()
+    _get_pool().submit(loop, future, call)
+    return future
 
 
 async def run_in_threadpool(func: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
-    """Call ``func`` on the thread pool, with the caller's context variables, and await its result."""
-    loop = asyncio.get_running_loop()
+    """Call ``func`` on the thread pool, with the caller's context variables, and await its result.
+
+    If the caller is cancelled, the call still runs to its end on its thread; its result is dropped.
+    """
     context = contextvars.copy_context()
     call = (
         functools.partial(context.run, func, *args, **kwargs) if kwargs else functools.partial(context.run, func, *args)
     )
-    return await loop.run_in_executor(_get_executor(), call)
+    return await _submit(call)
 
 
 class _StopIteration(Exception):
@@ -75,14 +184,12 @@ async def iterate_in_threadpool(iterable: Iterable[_T]) -> AsyncIterator[_T]:
     If the consumer is cancelled while a step runs on a thread, the step is allowed to finish (a generator cannot
     be closed mid-step), then the iterator is closed on the pool, so its ``finally`` blocks always run.
     """
-    loop = asyncio.get_running_loop()
-    executor = _get_executor()
     context = contextvars.copy_context()
     iterator = iter(iterable)
     step: asyncio.Future[_T] | None = None
     try:
         while True:
-            step = loop.run_in_executor(executor, context.run, _next, iterator)
+            step = _submit(functools.partial(context.run, _next, iterator))
             try:
                 item = await asyncio.shield(step)
             except _StopIteration:
@@ -95,7 +202,7 @@ async def iterate_in_threadpool(iterable: Iterable[_T]) -> AsyncIterator[_T]:
             step.exception()  # retrieved, so a late failure is not reported as "never retrieved"
         close = getattr(iterator, "close", None)
         if close is not None:
-            await loop.run_in_executor(executor, context.run, close)
+            await _submit(functools.partial(context.run, close))
 
 
 def is_async_callable(obj: Any) -> bool:
