@@ -235,12 +235,17 @@ class Depends:
             endpoint returns, ``"request"`` (the default) after the response is sent. ``"app"`` creates the value
             once at start-up and tears it down at shutdown.
         max_concurrency: at most this many calls of the dependency run at once.
+        sync_to_thread: for a plain ``def`` dependency (or a class), whether it runs on the thread pool (the
+            default, as in FastAPI) or directly on the event loop (``False``). Run on the loop only what never
+            blocks (reads settings, builds objects, checks values): it saves the thread hop, but a blocking call
+            there stalls every request in the process.
     """
 
     dependency: Callable[..., Any] | None = None
     use_cache: bool = field(default=True, kw_only=True)
     scope: Literal["function", "request", "app"] | None = field(default=None, kw_only=True)
     max_concurrency: int | None = field(default=None, kw_only=True)
+    sync_to_thread: bool = field(default=True, kw_only=True)
 
     def __post_init__(self) -> None:
         if self.max_concurrency is not None and (type(self.max_concurrency) is not int or self.max_concurrency < 1):

@@ -16,7 +16,8 @@ import hashlib
 import hmac
 import json
 import secrets
-from base64 import b64decode, b64encode
+import time
+from base64 import b64decode, b64encode, urlsafe_b64decode
 from collections.abc import Callable, Iterator, MutableMapping
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
@@ -204,14 +205,81 @@ session_json_serializer = TaggedJSONSerializer()
 
 def signing_serializer(keys: list[str | bytes], salt: str, serializer: Any = None) -> Any:
     """An itsdangerous ``URLSafeTimedSerializer`` over ``keys`` (the last one signs; all of them verify)."""
-    from itsdangerous import URLSafeTimedSerializer
+    return _cookie_signer(keys, salt, serializer).serializer
 
-    return URLSafeTimedSerializer(
-        keys,  # type: ignore[arg-type]
-        salt=salt,
-        serializer=serializer,
-        signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1},
-    )
+
+# PERF: signers are built once per (keys, salt, serializer), not per request: itsdangerous' serializer costs a
+# trial ``dumps({})`` to build, and deriving a key is an HMAC. Bounded: keys only change when config changes.
+_SIGNERS: dict[tuple[Any, ...], _CookieSigner] = {}
+_MAX_SIGNERS = 64
+_MISS: Any = object()
+
+
+def _cookie_signer(keys: list[str | bytes], salt: str, serializer: Any) -> _CookieSigner:
+    try:
+        cache_key = (tuple(keys), salt, serializer)
+        signer = _SIGNERS.get(cache_key)
+    except TypeError:  # an unhashable key or serializer: built every time
+        return _CookieSigner(keys, salt, serializer)
+    if signer is None:
+        if len(_SIGNERS) >= _MAX_SIGNERS:
+            _SIGNERS.clear()
+        signer = _SIGNERS[cache_key] = _CookieSigner(keys, salt, serializer)
+    return signer
+
+
+class _CookieSigner:
+    """An itsdangerous serializer (``serializer``: it writes every cookie) and a quicker reader of its cookies.
+
+    :meth:`loads` gives what ``serializer.loads(value, max_age=...)`` gives; it checks the signature with keys
+    derived once. Whenever the quick path does not succeed, itsdangerous reads the value again, so every failure
+    (and its exception) is itsdangerous' own.
+    """
+
+    __slots__ = ("serializer", "_derived")
+
+    def __init__(self, keys: list[str | bytes], salt: str, serializer: Any) -> None:
+        from itsdangerous import URLSafeTimedSerializer
+        from itsdangerous.encoding import want_bytes
+
+        self.serializer = URLSafeTimedSerializer(
+            keys,  # type: ignore[arg-type]
+            salt=salt,
+            serializer=serializer,
+            signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1},
+        )
+        salt_bytes = want_bytes(salt)
+        # itsdangerous' "hmac" key derivation, newest key first (the order it tries them in).
+        self._derived = [hmac.digest(want_bytes(key), salt_bytes, "sha1") for key in reversed(keys)]
+
+    def loads(self, value: str | bytes, max_age: int | None = None) -> Any:
+        try:
+            data = self._quick_loads(value, max_age)
+        except Exception:
+            data = _MISS
+        if data is _MISS:
+            return self.serializer.loads(value, max_age=max_age)
+        return data
+
+    def _quick_loads(self, value: str | bytes, max_age: int | None) -> Any:
+        raw = value.encode("utf-8") if isinstance(value, str) else value
+        signed, sep, sig = raw.rpartition(b".")
+        if not sep:
+            return _MISS
+        digest = urlsafe_b64decode(sig + b"=" * (-len(sig) % 4))
+        for key in self._derived:
+            if hmac.compare_digest(digest, hmac.digest(key, signed, "sha1")):
+                break
+        else:
+            return _MISS
+        payload, sep, stamp = signed.rpartition(b".")
+        if not sep:
+            return _MISS
+        if max_age is not None:
+            age = int(time.time()) - int.from_bytes(urlsafe_b64decode(stamp + b"=" * (-len(stamp) % 4)), "big")
+            if age > max_age or age < 0:
+                return _MISS
+        return self.serializer.load_payload(payload)
 
 
 def constant_time_equal(a: str, b: str) -> bool:
@@ -286,14 +354,22 @@ class SecureCookieSessionInterface(SessionInterface):
     session_class = SecureCookieSession
 
     def get_signing_serializer(self, app: Any) -> Any:
+        signer = self._signer(app)
+        return None if signer is None else signer.serializer
+
+    def _signer(self, app: Any) -> _CookieSigner | None:
         if not app.secret_key:
             return None
         keys: list[str | bytes] = list(app.config.get("SECRET_KEY_FALLBACKS") or [])
         keys.append(app.secret_key)  # itsdangerous signs with the last key
-        return signing_serializer(keys, self.salt, self.serializer)
+        return _cookie_signer(keys, self.salt, self.serializer)
 
     def open_session(self, app: Any, request: Any) -> SecureCookieSession | None:
-        serializer = self.get_signing_serializer(app)
+        # PERF: the cached signer reads the cookie, unless a subclass serializes its own way.
+        if type(self).get_signing_serializer is SecureCookieSessionInterface.get_signing_serializer:
+            serializer: Any = self._signer(app)
+        else:
+            serializer = self.get_signing_serializer(app)
         if serializer is None:
             return None
         value = request.cookies.get(self.get_cookie_name(app))
@@ -310,29 +386,42 @@ class SecureCookieSessionInterface(SessionInterface):
         return self.session_class(data)
 
     def save_session(self, app: Any, session: SessionMixin, response: Response) -> None:
-        name = self.get_cookie_name(app)
-        domain = self.get_cookie_domain(app)
-        path = self.get_cookie_path(app)
-        secure = self.get_cookie_secure(app)
-        partitioned = self.get_cookie_partitioned(app)
-        samesite = self.get_cookie_samesite(app)
-        httponly = self.get_cookie_httponly(app)
-        headers = response.headers
         if session.accessed:
-            headers.add_vary_header("Cookie")
+            _vary_cookie(response)
         if not session:
             if session.modified:
-                _set_cookie(response, name, "", max_age=0, expires=0, domain=domain, path=path, secure=secure,
-                            httponly=httponly, samesite=samesite, partitioned=partitioned)  # fmt: skip
-                headers.add_vary_header("Cookie")
+                _set_cookie(response, self.get_cookie_name(app), "", max_age=0, expires=0,
+                            **self._cookie_options(app))  # fmt: skip
+                _vary_cookie(response)
             return
         if not self.should_set_cookie(app, session):
-            return
+            return  # PERF: the usual case (read, not changed): no cookie options looked up, nothing signed
+        name = self.get_cookie_name(app)
+        options = self._cookie_options(app)
         expires = self.get_expiration_time(app, session)
         value = self.get_signing_serializer(app).dumps(dict(session))
-        _set_cookie(response, name, value, expires=expires, domain=domain, path=path, secure=secure,
-                    httponly=httponly, samesite=samesite, partitioned=partitioned)  # fmt: skip
-        headers.add_vary_header("Cookie")
+        _set_cookie(response, name, value, expires=expires, **options)
+        _vary_cookie(response)
+
+    def _cookie_options(self, app: Any) -> dict[str, Any]:
+        return {
+            "domain": self.get_cookie_domain(app),
+            "path": self.get_cookie_path(app),
+            "secure": self.get_cookie_secure(app),
+            "partitioned": self.get_cookie_partitioned(app),
+            "samesite": self.get_cookie_samesite(app),
+            "httponly": self.get_cookie_httponly(app),
+        }
+
+
+def _vary_cookie(response: Response) -> None:
+    """``Vary: Cookie`` on the response (merged into any ``Vary`` it has)."""
+    raw = response.raw_headers
+    for key, _ in raw:
+        if key.lower() == b"vary":
+            response.headers.add_vary_header("Cookie")
+            return
+    raw.append((b"vary", b"Cookie"))  # PERF: no Vary yet (the usual case): one line appended
 
 
 def _set_cookie(response: Response, key: str, value: str, **options: Any) -> None:

@@ -68,6 +68,12 @@ def test_dependencies() -> None:
     assert client.get("/admin/stats").status_code == 422
 
 
+def test_sync_dependencies_on_the_loop() -> None:
+    from docs_src import typed_sync_deps as example
+
+    assert TestClient(example.app).get("/info").json() == {"page_size": 20, "motd": "from typing import Annotated"}
+
+
 def test_responses() -> None:
     from docs_src import typed_responses as example
 

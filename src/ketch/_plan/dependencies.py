@@ -81,6 +81,7 @@ class Node:
         args: (parameter name, "slot" | "node" | "special", slot key / node index / special kind).
         uses_scopes: whether it (or a node it needs) depends on OAuth scopes; part of the cache key.
         max_concurrency: how many calls may run at once, or None.
+        on_loop: a sync callable declared ``sync_to_thread=False``: called on the event loop, not the pool.
     """
 
     index: int
@@ -93,6 +94,7 @@ class Node:
     args: list[tuple[str, str, Any]] = field(default_factory=list)
     uses_scopes: bool = False
     max_concurrency: int | None = None
+    on_loop: bool = False
 
 
 @dataclass(eq=False)
@@ -147,6 +149,8 @@ class _Builder:
                 'it cannot depend on dependencies with scope "function".'
             )
         node = self._node(call, signature, scope, scopes, spec.depends.max_concurrency)
+        if not spec.depends.sync_to_thread:
+            node.on_loop = _runs_on_loop(node)
         node.uses_scopes = node.uses_scopes or bool(own) or "security_scopes" in signature.kinds
         key = (original, tuple(sorted(set(scopes))) if node.uses_scopes else (), scope or "")
         if spec.depends.use_cache and key in self.seen:
@@ -185,6 +189,15 @@ class _Builder:
                     "other app-lifetime dependencies"
                 )
         return node
+
+
+def _runs_on_loop(node: Node) -> bool:
+    if node.kind == "gen":
+        raise ImproperlyConfigured(
+            f"The yield dependency {getattr(node.call, '__name__', node.call)!r} cannot use sync_to_thread=False: "
+            "its setup and cleanup run on the thread pool; write it as an async generator to run it on the loop"
+        )
+    return node.kind == "sync"  # async callables run on the loop anyway
 
 
 def _scopes_of(depends: Depends) -> tuple[str, ...]:
@@ -425,4 +438,6 @@ class AppDependencies:
             return value
         if node.kind == "async":
             return await node.call(**kwargs)
+        if node.on_loop:
+            return node.call(**kwargs)
         return await run_in_threadpool(node.call, **kwargs)

@@ -80,12 +80,14 @@ class FlatCall(NamedTuple):
 
 
 class FlatStep(NamedTuple):
-    """Calls run together: consecutive sync callables (one thread hop), or one async callable; ``renders`` when
-    the step ends with the endpoint, whose result becomes the response."""
+    """Calls run together: consecutive sync callables (one thread hop), or one callable on the event loop
+    (awaited, unless it is a sync one declared ``sync_to_thread=False``); ``renders`` when the step ends with the
+    endpoint, whose result becomes the response."""
 
     sync: bool
     calls: list[FlatCall]
     renders: bool
+    awaits: bool = True
 
 
 def route_options(route: Route | WebSocketRoute, context: PlanContext) -> dict[str, Any]:
@@ -312,7 +314,8 @@ class EndpointPlan:
                 if arguments is None and not direct:
                     return None
                 calls.append(FlatCall(node.call, arguments, node.index))
-            steps.append(FlatStep(mode == "sync", calls, nodes[-1] is endpoint))
+            awaits = not (mode == "async" and nodes[0].on_loop)
+            steps.append(FlatStep(mode == "sync", calls, nodes[-1] is endpoint, awaits))
         self.constants = constants
         self.uses_request = any(
             key is _REQUEST for step in steps for call in step.calls for _, key in call.arguments or ()
@@ -348,7 +351,7 @@ class EndpointPlan:
         if self.constants:
             values.update(self.constants)
         response: Any = None
-        for is_sync, calls, renders in self.flat_steps:  # type: ignore[union-attr]  # set when this runs
+        for is_sync, calls, renders, awaits in self.flat_steps:  # type: ignore[union-attr]  # set when this runs
             if is_sync:
                 content = await run_in_threadpool(self._call_sync, calls, values, renders)
                 if renders:
@@ -361,7 +364,9 @@ class EndpointPlan:
                 kwargs = {}
                 for name, key in arguments:
                     kwargs[name] = values[key]
-            result = await call(**kwargs)
+            result = call(**kwargs)
+            if awaits:
+                result = await result
             if renders:
                 response = self.renderer.render(result)
             else:
@@ -568,6 +573,8 @@ class EndpointPlan:
             return value
         if node.kind == "async":
             return await node.call(**kwargs)
+        if node.on_loop:
+            return node.call(**kwargs)
         # A sync callable that runs alone (it has a concurrency limit).
         if node.kind == "gen":
             assert stacks is not None
@@ -636,7 +643,8 @@ def _kwargs(node: Node, values: dict[str, Any], specials: dict[str, Any], result
 
 def _steps(graph: Graph) -> list[tuple[str, list[Node]]]:
     """Group the nodes into steps: consecutive sync callables together ("sync": one thread hop), every other
-    node alone: "async" (awaited on the loop), "app" (an app-lifetime value), "limited" (behind a semaphore)."""
+    node alone: "async" (on the loop: awaited, or called when ``on_loop``), "app" (an app-lifetime value),
+    "limited" (behind a semaphore)."""
     steps: list[tuple[str, list[Node]]] = []
     for node in graph.nodes:
         if node is graph.endpoint and node.kind in ("gen", "asyncgen"):
@@ -645,7 +653,7 @@ def _steps(graph: Graph) -> list[tuple[str, list[Node]]]:
             mode = "app"
         elif node.max_concurrency is not None:
             mode = "limited"
-        elif node.kind in ("async", "asyncgen"):
+        elif node.kind in ("async", "asyncgen") or node.on_loop:
             mode = "async"
         else:
             mode = "sync"
