@@ -568,6 +568,30 @@ def test_unnamed_mount_forwards_names() -> None:
     assert app.url_path_for("leaf") == "/c/leaf"
 
 
+def test_mount_with_path_parameters() -> None:
+    app = Ketch()
+    child = Ketch()
+
+    @child.get("/posts/{pid:int}")
+    async def post(request: Request, pid: int) -> dict[str, Any]:
+        return {"params": request.path_params, "root": request.scope["root_path"], "url": str(request.url)}
+
+    app.mount("/users/{uid:int}", child, name="user")
+    app.mount("/raw/{slug}", echo_scope)
+    client = client_for(app)
+    assert client.get("/users/5/posts/7").json() == {
+        "params": {"uid": 5, "pid": 7},
+        "root": "/users/5",
+        "url": "http://testserver/users/5/posts/7",
+    }
+    assert client.get("/users/abc/posts/7").status_code == 404  # the mount's convertor refuses "abc"
+    assert client.get("/users/5/nothing").status_code == 404
+    assert client.get("/raw/a-b/x/y").text == "/raw/a-b|/raw/a-b/x/y"
+    assert client.get("/raw/a-b").text == "/raw/a-b|/raw/a-b"
+    assert client.get("/raw").status_code == 404
+    assert app.url_path_for("user:post", uid=5, pid=7) == "/users/5/posts/7"
+
+
 def test_mount_path_validation() -> None:
     with pytest.raises(ValueError):
         Mount("sub", echo_scope)

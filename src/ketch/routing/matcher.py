@@ -184,9 +184,13 @@ class CompiledRouter:
                 continue
             convertors = entry.convertors
             try:
-                scope["path_params"] = {k: convertors[k].convert(v) for k, v in match.groupdict().items()}
+                params = {k: convertors[k].convert(v) for k, v in match.groupdict().items()}
             except ValueError:
                 continue
+            outer = scope.get("path_params")
+            if outer:  # under a mount with parameters ("/users/{uid}"): its values too, as in Starlette
+                params = {**outer, **params}
+            scope["path_params"] = params
             scope["route"] = entry.routes.get(scope["method"], entry.route) if is_http else entry.route
             await handler(scope, receive, send)
             return
@@ -194,10 +198,14 @@ class CompiledRouter:
             await self._method_not_allowed(partial, scope, receive, send)
             return
         for mount in self.mounts:
-            if not mount.path or path == mount.path or path.startswith(mount.path + "/"):
+            matched = _mount_match(mount, path)
+            if matched is not None:
+                prefix, mount_params = matched
                 child = dict(scope)
                 child["app_root_path"] = scope.get("app_root_path", scope.get("root_path", ""))
-                child["root_path"] = scope.get("root_path", "") + mount.path
+                child["root_path"] = scope.get("root_path", "") + prefix
+                if mount_params is not None:  # "/users/{uid:int}": the mount's own values, for the mounted app
+                    child["path_params"] = {**scope.get("path_params", {}), **mount_params}
                 child["ketch.mount"] = mount
                 # url_for resolves names from the outermost app, so a mounted app's URLs keep their mount prefix.
                 child.setdefault("router", scope.get("app"))
@@ -323,6 +331,26 @@ def _path_regex(path: str) -> tuple[Any, dict[str, Convertor]]:
 
     regex, _, convertors = compile_path(path)
     return regex, convertors
+
+
+def _mount_match(mount: Mount, path: str) -> tuple[str, dict[str, Any] | None] | None:
+    """The part of ``path`` a mount serves (moved into ``root_path``) and the values of the mount's own path
+    parameters (None when it has none), or None when the mount does not match."""
+    if len(mount.param_convertors) == 1:  # only the trailing "{path:path}": a plain prefix test
+        if not mount.path or path == mount.path or path.startswith(mount.path + "/"):
+            return mount.path, None
+        return None
+    regex = mount.regex
+    assert regex is not None  # a Mount always has one
+    match = regex.match(path) or regex.match(path + "/")
+    if match is None:
+        return None
+    convertors = mount.param_convertors
+    try:
+        params = {key: convertors[key].convert(value) for key, value in match.groupdict().items() if key != "path"}
+    except ValueError:
+        return None
+    return path[: match.start("path") - 1], params
 
 
 def _relocated_mount(mount: Mount, full_path: str) -> Mount:

@@ -28,20 +28,10 @@ def url_path_for(walked: Iterable[WalkedRoute], name: str, path_params: dict[str
     for item in walked:
         route = item.route
         if isinstance(route, Mount):
-            if name == route.name and set(path_params) == {"path"}:
-                # The mount itself: url_path_for("static", path="css/site.css").
-                return item.path + "/" + str(path_params["path"]).lstrip("/")
-            if route.name is not None and not name.startswith(route.name + ":"):
-                continue
-            child = getattr(route.app, "url_path_for", None)
-            if child is None:
-                continue
-            try:
-                # A named mount's children are "mount:child"; an unnamed mount's are reached by their own names.
-                rest = child(name if route.name is None else name[len(route.name) + 1 :], **path_params)
-            except NoMatchFound:
-                continue
-            return item.path + "/" + str(rest).lstrip("/")
+            found = _through_mount(item.path, route, name, path_params)
+            if found is not None:
+                return found
+            continue
         if route.name != name:
             continue
         try:
@@ -49,6 +39,32 @@ def url_path_for(walked: Iterable[WalkedRoute], name: str, path_params: dict[str
         except NoMatchFound:
             continue
     raise NoMatchFound(name, path_params)
+
+
+def _through_mount(path: str, mount: Mount, name: str, path_params: dict[str, Any]) -> str | None:
+    """The URL of the mount itself or of a route inside it, or None. A mount's own parameters
+    (``/users/{uid}``) fill its prefix; the others go to the mounted app."""
+    own = _compiled(path)[1]
+    mine = {key: value for key, value in path_params.items() if key in own}
+    rest = {key: value for key, value in path_params.items() if key not in own}
+    try:
+        prefix = fill_path(path, mine, name) if own else path
+    except NoMatchFound:
+        return None
+    if name == mount.name and set(rest) == {"path"}:
+        # The mount itself: url_path_for("static", path="css/site.css").
+        return prefix + "/" + str(rest["path"]).lstrip("/")
+    if mount.name is not None and not name.startswith(mount.name + ":"):
+        return None
+    child = getattr(mount.app, "url_path_for", None)
+    if child is None:
+        return None
+    try:
+        # A named mount's children are "mount:child"; an unnamed mount's are reached by their own names.
+        inner = child(name if mount.name is None else name[len(mount.name) + 1 :], **rest)
+    except NoMatchFound:
+        return None
+    return prefix + "/" + str(inner).lstrip("/")
 
 
 @functools.lru_cache(maxsize=4096)
