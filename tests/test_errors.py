@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ketch import Ketch, PlainTextResponse, Request, Response, StreamingResponse
+from ketch import Ketch, PlainTextResponse, Request, Response, Router, StreamingResponse
 from ketch.middleware.errors import ServerErrorMiddleware, is_loopback
 from ketch.testclient import TestClient
 from ketch.types import Message
@@ -46,6 +46,20 @@ def test_generic_500_body_and_one_log_record(caplog: pytest.LogCaptureFixture) -
     assert records[0].getMessage() == "Exception in GET /boom/a (route /boom/{item})"
     assert records[0].exc_info is not None and records[0].exc_info[0] is RuntimeError
     assert client.get("/ok").json() == "ok"
+
+
+def test_500_log_names_the_route_with_its_include_prefixes(caplog: pytest.LogCaptureFixture) -> None:
+    app = Ketch()
+    router = Router(prefix="/r")
+
+    @router.get("/boom/{x}")
+    async def boom(x: str) -> None:
+        raise RuntimeError(x)
+
+    app.include_router(router, prefix="/api")
+    assert TestClient(app, raise_server_exceptions=False).get("/api/r/boom/1").status_code == 500
+    records = error_records(caplog)
+    assert [record.getMessage() for record in records] == ["Exception in GET /api/r/boom/1 (route /api/r/boom/{x})"]
 
 
 def test_no_debug_page_when_debug_is_off(caplog: pytest.LogCaptureFixture) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from ketch.concurrency import is_async_callable, run_in_threadpool
 from ketch.requests import Request
 from ketch.responses import RAISE_SERVER_EXCEPTIONS, RESPONSE_STARTED, HTMLResponse, PlainTextResponse, Response
+from ketch.routing.router import Router, walk
 from ketch.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["RAISE_SERVER_EXCEPTIONS", "ServerErrorMiddleware", "is_loopback"]
@@ -69,8 +70,7 @@ class ServerErrorMiddleware:
         ``scope[RESPONSE_STARTED]`` tells: every ketch response sets it when it sends its start, and the
         wrappers around anything else (app middleware, mounts) set it too.
         """
-        route = scope.get("route")
-        route_path = getattr(route, "path", None) or "-"
+        route_path = _route_template(scope)
         logger.error("Exception in %s %s (route %s)", scope.get("method"), scope.get("path"), route_path, exc_info=exc)
         if not scope.get(RESPONSE_STARTED):
             response = await self._error_response(scope, receive, exc)
@@ -138,3 +138,16 @@ def _short_repr(value: Any) -> str:
     except Exception:
         text = "<unrepresentable>"
     return text if len(text) <= 500 else text[:500] + "..."
+
+
+def _route_template(scope: Scope) -> str:
+    """The matched route's path as the app sees it, include prefixes and all (``/api/items/{id}``), or "-"."""
+    route = scope.get("route")
+    if route is None:
+        return "-"
+    app = scope.get("app")
+    if isinstance(app, Router):
+        for walked in walk(app):  # only when a 500 is logged: the route object knows only its own path
+            if walked.route is route:
+                return walked.path
+    return getattr(route, "path", None) or "-"
