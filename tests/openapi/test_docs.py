@@ -5,8 +5,9 @@ from typing import Any
 
 import pytest
 
-from ketch import Ketch, Router
+from ketch import Ketch, Request, Router
 from ketch.openapi.docs import get_redoc_html, get_scalar_html, get_swagger_ui_html
+from ketch.routing import NoMatchFound
 from ketch.testclient import TestClient
 
 EXTERNAL = re.compile(r"""(?:src|href)=["']?(?:https?:)?//""")
@@ -114,6 +115,24 @@ def test_docs_routes_are_not_in_the_document_and_come_first() -> None:
         assert set(document["paths"]) == {"/items/{item_id}", "/{anything}"}
         assert client.get("/docs").headers["content-type"].startswith("text/html")
         assert client.get("/elsewhere").json() == {"caught": "elsewhere"}
+
+
+def test_docs_routes_are_reachable_by_name() -> None:
+    app = Ketch(docs_url="/api/docs", redoc_url=None)
+
+    @app.get("/links")
+    async def links(request: Request) -> dict[str, str]:
+        return {"docs": str(request.url_for("swagger_ui_html")), "document": str(request.url_for("openapi"))}
+
+    assert app.url_path_for("swagger_ui_html") == "/api/docs"
+    assert app.url_path_for("scalar_html") == "/scalar"
+    assert TestClient(app).get("/links").json() == {
+        "docs": "http://testserver/api/docs",
+        "document": "http://testserver/openapi.json",
+    }
+    with pytest.raises(NoMatchFound):
+        app.url_path_for("redoc_html")  # switched off
+    assert all(getattr(route, "name", None) != "swagger_ui_html" for route in app.routes)
 
 
 def test_root_path_reaches_urls_and_servers() -> None:

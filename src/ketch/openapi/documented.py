@@ -23,7 +23,8 @@ from ketch.openapi.routes import WebhookRouter
 from ketch.requests import Request
 from ketch.responses import JSONResponse, Response
 from ketch.routing.route import BaseRoute, Route
-from ketch.routing.router import Router, walk
+from ketch.routing.router import Router, WalkedRoute, walk
+from ketch.routing.urls import NoMatchFound, url_path_for
 
 if TYPE_CHECKING:
     from ketch.openapi.routes import OperationRoute
@@ -175,6 +176,18 @@ class DocumentedApp:
             yield
         finally:
             self.entries = registered
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> str:
+        """The path of the route called ``name``; the docs routes count too (``"swagger_ui_html"``, ``"openapi"``,
+        ``"redoc_html"``, ``"scalar_html"``), as in FastAPI, though ``app.routes`` does not list them."""
+        assert isinstance(self, Router)
+        try:
+            return Router.url_path_for(self, name, **path_params)
+        except NoMatchFound:
+            docs = [
+                WalkedRoute(route, route.path, (self,), ()) for route in self.docs_routes() if isinstance(route, Route)
+            ]
+            return url_path_for(docs, name, path_params)
 
     def docs_routes(self) -> list[BaseRoute]:
         """The routes serving the document, the docs pages and their assets, as the settings say."""
