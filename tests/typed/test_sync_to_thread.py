@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import pytest
 
-from ketch import HTTPException, ImproperlyConfigured, Ketch, Response
+from ketch import HTTPException, ImproperlyConfigured, Ketch, Request, Response
 from ketch.params import Depends
 from ketch.testclient import TestClient
 
@@ -144,3 +144,82 @@ def test_async_dependency_ignores_the_flag() -> None:
         return value
 
     assert TestClient(app).get("/").json() == "t"
+
+
+def test_sync_endpoint_on_the_loop_in_every_plan_shape() -> None:
+    app = Ketch()
+    loop_ident: list[int] = []
+
+    @app.get("/bare", sync_to_thread=False)
+    def bare() -> bool:
+        return _thread() == loop_ident[0]
+
+    @app.get("/flat/{n}", sync_to_thread=False)
+    def flat(n: int, dep: Annotated[int, Depends(pooled)]) -> list[bool]:
+        return [n == 1, _thread() == loop_ident[0], dep != loop_ident[0]]
+
+    @app.get("/general", sync_to_thread=False)
+    def general(response: Response) -> bool:
+        response.headers["x-general"] = "yes"
+        return _thread() == loop_ident[0]
+
+    @app.get("/pooled")
+    def pooled_endpoint() -> bool:
+        return _thread() == loop_ident[0]
+
+    @app.get("/loop")
+    async def where() -> None:
+        loop_ident.append(_thread())
+
+    client = TestClient(app)
+    client.get("/loop")
+    assert client.get("/bare").json() is True
+    assert client.get("/flat/1").json() == [True, True, True]
+    general_response = client.get("/general")
+    assert (general_response.json(), general_response.headers["x-general"]) == (True, "yes")
+    assert client.get("/pooled").json() is False
+    assert client.get("/flat/x").status_code == 422
+
+
+def test_router_default_and_core_planner() -> None:
+    from ketch import Router
+    from ketch._plan import CorePlanner
+
+    app = Ketch()
+    router = Router(sync_to_thread=False)
+    idents: dict[str, int] = {}
+
+    @router.get("/typed")
+    def typed() -> None:
+        idents["typed"] = _thread()
+
+    app.include_router(router)
+    core = Ketch(planner=CorePlanner())
+
+    @core.get("/core", sync_to_thread=False)
+    def core_endpoint(request: Request) -> None:
+        idents["core"] = _thread()
+
+    @app.get("/loop")
+    @core.get("/loop")
+    async def where() -> None:
+        idents["loop"] = _thread()
+
+    client, core_client = TestClient(app), TestClient(core)
+    client.get("/typed")
+    client.get("/loop")
+    assert idents["typed"] == idents["loop"]
+    core_client.get("/core")
+    core_client.get("/loop")
+    assert idents["core"] == idents["loop"]
+
+
+def test_streaming_sync_generator_endpoint_refuses_the_loop() -> None:
+    app = Ketch()
+
+    @app.get("/stream", sync_to_thread=False)
+    def stream() -> Iterator[str]:
+        yield "a"
+
+    with pytest.raises(ImproperlyConfigured, match="cannot use sync_to_thread=False"):
+        TestClient(app).get("/stream")

@@ -118,6 +118,11 @@ class CorePlanner:
             async def call(request: Request) -> Response:
                 return render(await endpoint(*binder(request)))
 
+        elif route.options.get("sync_to_thread") is False:  # declared non-blocking: run on the event loop
+
+            async def call(request: Request) -> Response:
+                return render(endpoint(*binder(request)))
+
         else:
 
             async def call(request: Request) -> Response:

@@ -32,6 +32,7 @@ __all__ = [
     "Node",
     "build_graph",
     "call_kind",
+    "endpoint_on_loop",
     "enter_generator",
     "exit_async_generator",
     "exit_sync_generator",
@@ -189,6 +190,16 @@ class _Builder:
                     "other app-lifetime dependencies"
                 )
         return node
+
+
+def endpoint_on_loop(node: Node) -> bool:
+    """Whether an endpoint of a route declared ``sync_to_thread=False`` runs on the event loop."""
+    if node.kind == "gen":
+        raise ImproperlyConfigured(
+            f"The streaming endpoint {getattr(node.call, '__name__', node.call)!r} cannot use sync_to_thread=False: "
+            "a sync generator streams from the thread pool; write it as an async generator to stream on the loop"
+        )
+    return node.kind == "sync"
 
 
 def _runs_on_loop(node: Node) -> bool:

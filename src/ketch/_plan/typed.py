@@ -37,6 +37,7 @@ from ketch._plan.dependencies import (
     OverrideVariants,
     app_dependencies_of,
     build_graph,
+    endpoint_on_loop,
     enter_generator,
     push_generator,
     push_sync_generators,
@@ -131,6 +132,8 @@ class TypedPlanner:
 
         def build(overrides: Mapping[Any, Any] | None) -> EndpointPlan:
             graph = build_graph(route.endpoint, options["dependencies"], path_params, overrides)
+            if options.get("sync_to_thread") is False:
+                graph.endpoint.on_loop = endpoint_on_loop(graph.endpoint)
             return EndpointPlan(graph, options, context, self.strict_content_type, app_dependencies)
 
         variants = OverrideVariants(build, context.app)
@@ -547,10 +550,9 @@ class EndpointPlan:
     async def _call_endpoint_async(
         self, node: Node, values: dict[str, Any], specials: dict[str, Any], results: list[Any]
     ) -> Any:
-        if self.direct:
-            result = await node.call(**values)
-        else:
-            result = await node.call(**_kwargs(node, values, specials, results))
+        result = node.call(**(values if self.direct else _kwargs(node, values, specials, results)))
+        if not node.on_loop:
+            result = await result
         return self.prepare(result)
 
     async def _call_async(
@@ -788,11 +790,12 @@ class BareHTTPPlan:
     """The ASGI callable for a typed route whose endpoint takes nothing and has no dependencies (``bare``): call
     it, render its result, send. A ``Request`` is made only if an error handler needs one."""
 
-    __slots__ = ("endpoint", "is_async", "render", "prepare", "finish", "limits", "handlers", "body_limit")
+    __slots__ = ("endpoint", "is_async", "on_loop", "render", "prepare", "finish", "limits", "handlers", "body_limit")
 
     def __init__(self, plan: EndpointPlan, context: PlanContext, method: str) -> None:
         self.endpoint = plan.endpoint
         self.is_async = plan.graph.endpoint.kind == "async"
+        self.on_loop = plan.graph.endpoint.on_loop
         self.render = plan.renderer.render
         self.prepare = plan.renderer.prepare
         self.finish = plan.renderer.finish
@@ -807,6 +810,9 @@ class BareHTTPPlan:
             if self.is_async:
                 result = await self.endpoint()
                 # PERF: a returned Response needs no renderer call.
+                response = result if isinstance(result, Response) else self.render(result)
+            elif self.on_loop:
+                result = self.endpoint()
                 response = result if isinstance(result, Response) else self.render(result)
             else:
                 response = self.finish(await run_in_threadpool(self._call_sync), None, None)

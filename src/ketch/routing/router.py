@@ -53,6 +53,7 @@ class RouteOptions(TypedDict, total=False):
     limits: Limits | None
     strict_content_type: bool
     generate_unique_id_function: Callable[..., str]
+    sync_to_thread: bool
 
 
 class Middleware:
