@@ -116,3 +116,40 @@ def test_sub_application_documents() -> None:
             assert_same(expected.get(url).json(), actual.get(url).json())
         assert actual.get("/subapi/docs").status_code == 200
         assert 'url: "/subapi/openapi.json"' in actual.get("/subapi/docs").text
+
+
+def test_custom_openapi_recipe_with_app_routes_keeps_include_prefixes() -> None:
+    # FastAPI's "Extending OpenAPI" recipe: get_openapi(routes=app.routes) in a replacement app.openapi.
+    import fastapi.openapi.utils
+
+    import ketch.compat.fastapi.openapi.utils
+
+    def build(fa: SimpleNamespace) -> Any:
+        utils = fastapi.openapi.utils if fa is FASTAPI else ketch.compat.fastapi.openapi.utils
+        app = fa.FastAPI()
+        items = fa.APIRouter(prefix="/items", tags=["items"])
+
+        @items.get("/{item_id}")
+        def read_item(item_id: int) -> dict[str, int]:
+            return {"item_id": item_id}
+
+        app.include_router(items, prefix="/api", tags=["api"])
+
+        @app.get("/health")
+        def health() -> str:
+            return "ok"
+
+        def custom_openapi() -> dict[str, Any]:
+            if not app.openapi_schema:
+                schema = utils.get_openapi(title="Custom", version="2.5.0", routes=app.routes)
+                schema["info"]["x-logo"] = {"url": "/logo.png"}
+                app.openapi_schema = schema
+            return app.openapi_schema  # type: ignore[no-any-return]
+
+        app.openapi = custom_openapi  # type: ignore[method-assign]
+        return app
+
+    expected = build(FASTAPI).openapi()
+    actual = build(KETCH).openapi()
+    assert_same(expected, actual)
+    assert sorted(actual["paths"]) == ["/api/items/{item_id}", "/health"]

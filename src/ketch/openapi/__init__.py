@@ -12,7 +12,7 @@ from typing import Any
 
 from ketch.openapi.routes import OperationRoute, WebhookRouter
 from ketch.routing.route import BaseRoute
-from ketch.routing.router import Router
+from ketch.routing.router import RouteList, Router
 
 __all__ = ["OperationRoute", "WebhookRouter", "get_openapi"]
 
@@ -39,8 +39,8 @@ def get_openapi(
     Args:
         title: the API's title.
         version: the API's version (not the OpenAPI version).
-        routes: an app or router (its routes with their prefixes, tags and settings from ``include_router``), or
-            routes taken as they were registered (``app.routes``).
+        routes: an app or router, or ``app.routes`` as read (either way its routes with their prefixes, tags
+            and settings from ``include_router``), or other routes, taken as they were registered.
         openapi_version: the ``openapi`` field.
         summary: a one-line summary.
         description: a longer description (Markdown).
@@ -76,6 +76,8 @@ def get_openapi(
 def _routes(routes: Router | Sequence[BaseRoute | OperationRoute]) -> list[OperationRoute]:
     from ketch.openapi.routes import callback_routes, document_routes
 
+    if isinstance(routes, RouteList) and [id(r) for r in routes] == [id(r) for r in routes.root.routes]:
+        routes = routes.root  # ``app.routes`` as read: document the routes as the app reaches them
     if isinstance(routes, Router):
         is_typed = getattr(routes, "_is_typed", None) or _typed_by_default
         return list(document_routes(routes, is_typed))

@@ -17,7 +17,7 @@ from ketch.types import ASGIApp
 if TYPE_CHECKING:
     from ketch.limits import Limits
 
-__all__ = ["Include", "Middleware", "RouteOptions", "Router"]
+__all__ = ["Include", "Middleware", "RouteList", "RouteOptions", "Router"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -280,13 +280,23 @@ class Router:
     @property
     def routes(self) -> list[BaseRoute]:
         """Every route reachable from here, flattened (sub-routers expanded), in registration order."""
-        return [walked.route for walked in walk(self)]
+        return RouteList(self, [walked.route for walked in walk(self)])
 
     def url_path_for(self, name: str, /, **path_params: Any) -> str:
         """The path of the route called ``name`` with ``path_params`` filled in."""
         from ketch.routing.urls import url_path_for
 
         return url_path_for(walk(self), name, path_params)
+
+
+class RouteList(list[BaseRoute]):
+    """``router.routes``: the routes, plus the router they were read from, so that FastAPI's recipe
+    ``get_openapi(routes=app.routes)`` still documents each route with its ``include_router`` prefix and settings
+    (a route object knows only the path it was registered with)."""
+
+    def __init__(self, root: Router, routes: list[BaseRoute]) -> None:
+        super().__init__(routes)
+        self.root = root
 
 
 @dataclass
