@@ -62,8 +62,8 @@ LEVELS: dict[str, int] = {
     "app": 5,
     "_classic_app": 5,
     "testing": 5,  # the Flask-style methods Ketch inherits
-    "testclient": 5,
-    "cli": 5,
+    "testclient/*": 5,
+    "cli/*": 5,
     "compat/*": 5,
     "__init__": 5,
     "__main__": 5,
