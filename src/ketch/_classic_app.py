@@ -289,10 +289,14 @@ class ClassicApp(Scaffold):
         from ketch import globals as context_locals
         from ketch.csrf import generate_csrf
         from ketch.helpers import get_flashed_messages
-        from ketch.templating import DispatchingJinjaLoader, Environment
+        from ketch.templating import DispatchingJinjaLoader, Environment, select_autoescape
 
         options = dict(self.jinja_options)
-        options.setdefault("autoescape", self.select_jinja_autoescape)
+        if type(self).select_jinja_autoescape is ClassicApp.select_jinja_autoescape:
+            # PERF: Jinja asks on every render; the function itself answers without a method call and an import.
+            options.setdefault("autoescape", select_autoescape)
+        else:
+            options.setdefault("autoescape", self.select_jinja_autoescape)
         if "auto_reload" not in options:
             auto_reload = self.config["TEMPLATES_AUTO_RELOAD"]
             options["auto_reload"] = self.debug if auto_reload is None else auto_reload
@@ -325,14 +329,22 @@ class ClassicApp(Scaffold):
         """Add what the context processors return (app, then the current blueprints'); values passed to
         ``render_template`` win."""
         ctx = _cv_request.get(None)
-        blueprints = ctx.request.blueprints if ctx is not None else []
+        app_ctx = _cv_app.get(None)
         original = dict(context)
-        if _cv_app.get(None) is not None:
-            context["g"] = _cv_app.get().g
+        if app_ctx is not None:
+            context["g"] = app_ctx.g
         if ctx is not None:
             # Not the session: touching it marks it accessed (Vary: Cookie); the global proxy stays in its place.
             context["request"] = ctx.request
-        for func in self.hooks_for("context_processor", blueprints):
+            blueprints = ctx.request.blueprints
+        else:
+            blueprints = []
+        # PERF: outside blueprints only the app's own processors apply: no table of hook kinds built.
+        if blueprints:
+            funcs = self.hooks_for("context_processor", blueprints)
+        else:
+            funcs = self.template_context_processors.get(None, [])
+        for func in funcs:
             context.update(func())
         context.update(original)
 
@@ -592,6 +604,8 @@ class ClassicApp(Scaffold):
 
     def make_response(self, rv: Any) -> Any:
         """Turn a view's return value into a response (Flask's return conventions)."""
+        if type(rv) is str:  # PERF: the usual return value (a rendered template), without the checks
+            return self.response_class(rv, status=None, headers=None)
         ctx = _cv_request.get(None)
         endpoint = ctx.request.endpoint if ctx is not None else None
         return convert_return_value(rv, self.response_class, self.json.response, endpoint)

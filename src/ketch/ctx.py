@@ -120,7 +120,7 @@ class AppContext:
 
     def push(self) -> None:
         self._tokens.append(_cv_app.set(self))
-        if appcontext_pushed.receivers:
+        if appcontext_pushed._receivers:  # PERF: the dict itself, not the property
             appcontext_pushed.send(self.app, _async_wrapper=_sync_wrapper)
 
     def pop(self, exc: BaseException | None = _SENTINEL, *, teardown: bool = True) -> None:
@@ -135,7 +135,7 @@ class AppContext:
             _cv_app.reset(self._tokens.pop())
         if current is not self:
             raise AssertionError(f"Popped wrong app context. ({current!r} instead of {self!r})")
-        if appcontext_popped.receivers:
+        if appcontext_popped._receivers:
             appcontext_popped.send(self.app, _async_wrapper=_sync_wrapper)
 
     def __enter__(self) -> AppContext:

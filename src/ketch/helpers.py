@@ -422,10 +422,10 @@ def _end_stream(ctx: RequestContext, error: BaseException | None) -> None:
 
 def _render(app: Any, template: Any, context: dict[str, Any]) -> str:
     app.update_template_context(context)
-    if before_render_template.receivers:
+    if before_render_template._receivers:  # PERF: the dict itself, not the property
         before_render_template.send(app, _async_wrapper=_sync, template=template, context=context)
     text: str = template.render(context)
-    if template_rendered.receivers:
+    if template_rendered._receivers:
         template_rendered.send(app, _async_wrapper=_sync, template=template, context=context)
     return text
 

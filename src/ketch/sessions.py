@@ -12,12 +12,13 @@ the current ``SECRET_KEY``. Touching the session at all (even ``"x" in session``
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import hmac
 import json
 import secrets
 import time
-from base64 import b64decode, b64encode, urlsafe_b64decode
+from base64 import b64decode, b64encode
 from collections.abc import Callable, Iterator, MutableMapping
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
@@ -184,13 +185,14 @@ class TaggedJSONSerializer:
 
     def untag(self, value: Any) -> Any:
         if isinstance(value, dict):
-            value = {k: self.untag(v) for k, v in value.items()}
+            # PERF: scalars (most session values) need no call of their own.
+            value = {k: self.untag(v) if isinstance(v, dict | list) else v for k, v in value.items()}
             if len(value) == 1:
                 key = next(iter(value))
                 if key in self.tags:
                     return self.tags[key](value[key])
         elif isinstance(value, list):
-            value = [self.untag(item) for item in value]
+            value = [self.untag(item) if isinstance(item, dict | list) else item for item in value]
         return value
 
     def dumps(self, value: Any) -> str:
@@ -266,7 +268,7 @@ class _CookieSigner:
         signed, sep, sig = raw.rpartition(b".")
         if not sep:
             return _MISS
-        digest = urlsafe_b64decode(sig + b"=" * (-len(sig) % 4))
+        digest = _b64decode(sig)
         for key in self._derived:
             if hmac.compare_digest(digest, hmac.digest(key, signed, "sha1")):
                 break
@@ -276,10 +278,21 @@ class _CookieSigner:
         if not sep:
             return _MISS
         if max_age is not None:
-            age = int(time.time()) - int.from_bytes(urlsafe_b64decode(stamp + b"=" * (-len(stamp) % 4)), "big")
+            age = int(time.time()) - int.from_bytes(_b64decode(stamp), "big")
             if age > max_age or age < 0:
                 return _MISS
-        return self.serializer.load_payload(payload)
+        serializer = self.serializer
+        if payload[:1] == b"." or not serializer.is_text_serializer:
+            return serializer.load_payload(payload)  # compressed, or a bytes serializer
+        return serializer.serializer.loads(_b64decode(payload).decode("utf-8"))
+
+
+_URLSAFE = bytes.maketrans(b"-_", b"+/")
+
+
+def _b64decode(data: bytes) -> bytes:
+    """itsdangerous' ``base64_decode`` for bytes (URL-safe, padding restored, stray characters skipped)."""
+    return binascii.a2b_base64(data.translate(_URLSAFE) + b"=" * (-len(data) % 4))
 
 
 def constant_time_equal(a: str, b: str) -> bool:
@@ -305,6 +318,9 @@ class SessionInterface:
         return self.null_session_class()
 
     def is_null_session(self, obj: object) -> bool:
+        if type(obj) is SecureCookieSession and self.null_session_class is NullSession:
+            # PERF: the usual answer without an ABC isinstance check (a superclass of NullSession is never one).
+            return False
         return isinstance(obj, self.null_session_class)
 
     def get_cookie_name(self, app: Any) -> str:

@@ -120,13 +120,19 @@ class FormMultiDict(ImmutableMultiDict[Any]):
         items: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
         key_error: Callable[[str], Exception] | None = None,
     ) -> None:
-        super().__init__(items)
+        if type(items) is list:  # PERF: pairs already (a parsed query string or form): no type checks
+            self._list = list(items)
+            self._dict = dict(self._list)
+        else:
+            super().__init__(items)
         self._key_error = key_error or BadRequestKeyError
         # The first value wins for d[key], as in Werkzeug (ketch's own multi-dicts keep the last).
-        first: dict[str, Any] = {}
-        for key, value in self._list:
-            first.setdefault(key, value)
-        self._dict = first
+        # PERF: only a key given twice needs another pass (the keys are already in first-seen order).
+        if len(self._dict) != len(self._list):
+            first: dict[str, Any] = {}
+            for key, value in self._list:
+                first.setdefault(key, value)
+            self._dict = first
 
     def __getitem__(self, key: str) -> Any:
         try:
@@ -376,7 +382,7 @@ class Request(CoreRequest):
     def args(self) -> FormMultiDict:
         """The query string (``?page=2``) as a multi-dict; ``args["missing"]`` is a 400."""
         if self._args is None:
-            self._args = FormMultiDict(self.query_params.multi_items(), self.key_error_class)
+            self._args = FormMultiDict(self.query_params._list, self.key_error_class)  # copied by FormMultiDict
         return self._args
 
     @property

@@ -49,6 +49,7 @@ _Call = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
 _Lifecycle = Generator[_Call, Any, Response]
 
 _NO_ARGS: dict[str, Any] = {}
+_NEVER_AWAITABLE = frozenset({type(None), str, bytes, dict, list, tuple, Response})
 # The event loop that a worker thread running a sync request may hand coroutines to.
 _handoff_loop: ContextVar[asyncio.AbstractEventLoop] = ContextVar("ketch.handoff_loop")
 # Default ketch handlers never answer a classic route: a classic route renders Flask's HTML error pages instead.
@@ -167,7 +168,10 @@ def _drive_sync(lifecycle: _Lifecycle, loop: asyncio.AbstractEventLoop) -> Respo
                 return stop.value  # type: ignore[no-any-return]
             error = None
             try:
-                value = run_sync(func, *args, **kwargs)
+                value = func(*args, **kwargs)
+                # PERF: what views and hooks usually return is never awaitable; only other values are looked at.
+                if type(value) not in _NEVER_AWAITABLE and inspect.isawaitable(value):
+                    value = wait_for(value)
             except Exception as exc:
                 value, error = None, exc
     finally:
