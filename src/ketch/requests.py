@@ -1,8 +1,19 @@
-"""The Request: lazy, cached access to everything an HTTP request carries."""
+"""The Request: lazy, cached access to everything an HTTP request carries.
+
+Body messages are never dropped. Whatever calls ``receive()`` on the app's behalf without wanting the body (the
+disconnect watcher of a streaming response, :meth:`Request.is_disconnected`) goes through the request's
+:class:`Inbox`, kept in the scope under ``"ketch.inbox"``: an ``http.request`` message it gets is parked there,
+and the app's next body read takes it first, in order; a parked ``http.disconnect`` stays for everyone who asks
+after it. Once the inbox exists, at most one ``receive()`` is in flight: everyone waits for that one rather than
+racing it with a second (two readers would split the messages between them). A request nobody watches never
+makes an inbox, and its body reads call ``receive()`` directly.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -13,7 +24,18 @@ from ketch.json import loads
 from ketch.limits import DEFAULT_LIMITS, Limits
 from ketch.types import Message, Receive, Scope
 
-__all__ = ["HTTPConnection", "Request", "check_declared_length", "cookie_parser", "empty_receive", "valid_host"]
+__all__ = [
+    "INBOX",
+    "READ_AHEAD",
+    "HTTPConnection",
+    "Inbox",
+    "Request",
+    "check_declared_length",
+    "cookie_parser",
+    "empty_receive",
+    "inbox_for",
+    "valid_host",
+]
 
 # A Host header is trusted for building URLs only if it is a plain host name or IP literal with an optional port.
 # NOTE: labels must be separated by dots; a pattern that lets a run of letters split into labels many ways
@@ -72,6 +94,114 @@ def check_declared_length(scope: Scope, limit: int | None) -> None:
 
 async def empty_receive() -> Message:
     raise RuntimeError("Receive channel has not been made available")
+
+
+# The scope key of the request's Inbox (made by the first reader that needs one).
+INBOX = "ketch.inbox"
+# How far the disconnect watcher reads the body ahead of an app that is not reading it, in bytes: about what a
+# server buffers before it stops reading the socket. Past it the watcher waits for the app, so an ignored upload
+# never piles up in memory (and, as on the server, a disconnect then shows only once the app reads on).
+READ_AHEAD = 64 * 1024
+# How long is_disconnected() gives a fresh receive() to answer before it stops listening.
+_POLL = 0.0001
+
+
+class Inbox:
+    """One request's messages taken from ``receive()`` on the app's behalf and not yet read by it, in order.
+
+    ``reading`` is the one ``receive()`` in flight; it parks what it gets here before anyone looks, so a reader
+    that stops waiting (cancelled, or done) loses nothing. A read is cancelled only while ``receive()`` is still
+    waiting, which an ASGI server's ``receive()`` survives without losing a message.
+    """
+
+    __slots__ = ("messages", "size", "reading", "disconnected", "_taken")
+
+    def __init__(self) -> None:
+        self.messages: deque[Message] = deque()
+        self.size = 0  # body bytes parked
+        self.reading: asyncio.Task[None] | None = None
+        self.disconnected = False
+        self._taken = asyncio.Event()  # the app took a parked message: a paused watcher may read on
+
+    def take(self) -> Message | None:
+        """The next parked message for the app's body reader; a disconnect stays parked for the next one."""
+        if not self.messages:
+            return None
+        message = self.messages[0]
+        if message["type"] != "http.disconnect":
+            self.messages.popleft()
+            self.size -= len(message.get("body", b""))
+            self._taken.set()
+        return message
+
+    def fetch(self, receive: Receive) -> asyncio.Task[None]:
+        """The read in flight, started if there is none: its message lands in ``messages``."""
+        read = self.reading
+        if read is None or read.done():
+            read = self.reading = asyncio.ensure_future(self._read(receive))
+        return read
+
+    async def _read(self, receive: Receive) -> None:
+        # Nothing is awaited between receive() returning and the message being parked: a cancel cannot fall
+        # between them, so cancelling a read can only interrupt a receive() that has not answered yet.
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            if self.disconnected:
+                return  # one parked disconnect answers everyone
+            self.disconnected = True
+        self.messages.append(message)
+        self.size += len(message.get("body", b""))
+
+    async def next(self, receive: Receive) -> Message:
+        """The app's next message: a parked one, else what the read in flight brings."""
+        while (message := self.take()) is None:
+            await _wait(self.fetch(receive))
+        return message
+
+    async def poll(self, receive: Receive) -> bool:
+        """True once the client is gone; asks ``receive()`` without waiting for an answer that is not there."""
+        if self.disconnected:
+            return True
+        ours = self.reading is None or self.reading.done()
+        read = self.fetch(receive)
+        await _wait(read, _POLL)
+        if ours and not read.done():
+            await _stop(read)  # nothing came: stop listening, as if we had never asked
+        return self.disconnected
+
+    async def watch(self, receive: Receive) -> None:
+        """Return once the client has disconnected, parking body messages up to ``READ_AHEAD`` bytes ahead."""
+        while not self.disconnected:
+            if self.size >= READ_AHEAD:
+                self._taken.clear()
+                await self._taken.wait()
+            else:
+                await _wait(self.fetch(receive))
+
+
+async def _wait(read: asyncio.Task[None], timeout: float | None = None) -> None:
+    """Wait for ``read`` without being its only owner: others may wait for the same read."""
+    try:
+        await asyncio.wait((read,), timeout=timeout)
+    except asyncio.CancelledError:
+        await _stop(read)  # whoever else waits for it starts a new read
+        raise
+    if read.done() and not read.cancelled() and (error := read.exception()) is not None:
+        raise error
+
+
+async def _stop(read: asyncio.Task[None]) -> None:
+    """Cancel ``read`` and wait until its ``receive()`` has returned: no read outlives everyone who wanted it."""
+    read.cancel()
+    await asyncio.wait((read,))
+
+
+def inbox_for(scope: Scope) -> Inbox:
+    """The request's :class:`Inbox`, made on first use."""
+    inbox: Inbox | None = scope.get(INBOX)
+    if inbox is None:
+        inbox = scope[INBOX] = Inbox()
+    return inbox
 
 
 class HTTPConnection(Mapping[str, Any]):
@@ -228,8 +358,11 @@ class Request(HTTPConnection):
         limit = self.limits.max_body_size
         check_declared_length(self.scope, limit)
         received = 0
+        scope = self.scope
         while True:
-            message = await self._receive()
+            # Looked up per message: a streaming response may start watching while the body is being read.
+            inbox: Inbox | None = scope.get(INBOX)
+            message = await (self._receive() if inbox is None else inbox.next(self._receive))
             if message["type"] == "http.request":
                 chunk: bytes = message.get("body", b"")
                 if chunk:
@@ -274,16 +407,12 @@ class Request(HTTPConnection):
             await self._form.close()
 
     async def is_disconnected(self) -> bool:
-        """True once the client has gone away (checks without blocking)."""
-        if not self._is_disconnected:
-            import asyncio
+        """True once the client has gone away (checks without blocking).
 
-            try:
-                message = await asyncio.wait_for(self._receive(), timeout=0.0001)
-            except TimeoutError:
-                return False
-            if message.get("type") == "http.disconnect":
-                self._is_disconnected = True
+        A body message that arrives instead is kept for the body readers (see the module docstring).
+        """
+        if not self._is_disconnected:
+            self._is_disconnected = await inbox_for(self.scope).poll(self._receive)
         return self._is_disconnected
 
 

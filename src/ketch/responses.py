@@ -1,4 +1,10 @@
-"""Responses: each one an ASGI app that sends a status, headers and a body."""
+"""Responses: each one an ASGI app that sends a status, headers and a body.
+
+A :class:`StreamingResponse` watches for the client leaving while it streams. Its watcher reads ``receive()``
+through the request's :class:`~ketch.requests.Inbox`, never around it: an ``http.request`` message it gets is
+parked for the app (a generator that reads the request body while streaming gets every chunk, in order), and it
+never races the body reader with a second ``receive()``.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,9 @@ from urllib.parse import quote
 from ketch.background import BackgroundTask, run_background
 from ketch.concurrency import iterate_in_threadpool
 from ketch.datastructures import URL, MutableHeaders, encode_header
+from ketch.exceptions import ClientDisconnect
 from ketch.json import dumps
+from ketch.requests import inbox_for
 from ketch.types import Receive, Scope, Send
 
 __all__ = [
@@ -300,7 +308,8 @@ class StreamingResponse(Response):
     """A body produced piece by piece from an async or sync iterable of ``bytes`` or ``str``.
 
     Sync iterables are read on the thread pool. If the client disconnects, the iterable is closed at once (its
-    ``finally`` blocks run) and nothing more is sent.
+    ``finally`` blocks run) and nothing more is sent. The iterable may read the request body as it goes: the
+    disconnect watcher keeps every body message for it (see the module docstring).
     """
 
     sized_body = False
@@ -334,8 +343,10 @@ class StreamingResponse(Response):
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Made before the stream starts, so the iterable's body reads and the watcher share one receive().
+        inbox = inbox_for(scope)
         stream = asyncio.ensure_future(self._stream(scope, send))
-        watcher = asyncio.ensure_future(_wait_for_disconnect(receive))
+        watcher = asyncio.ensure_future(inbox.watch(receive))
         try:
             done, _ = await asyncio.wait({stream, watcher}, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -347,16 +358,12 @@ class StreamingResponse(Response):
             if closer is not None:
                 await closer()
         if stream in done:
-            stream.result()  # re-raise an error from the iterator
+            try:
+                stream.result()  # re-raise an error from the iterator
+            except ClientDisconnect:
+                return  # the iterable read the body and saw the client go: as if the watcher had seen it
             if self.background is not None:
                 await run_background(self.background, scope.get("path", ""))
-
-
-async def _wait_for_disconnect(receive: Receive) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return
 
 
 from ketch._files import FileResponse  # noqa: E402
