@@ -6,7 +6,7 @@ import asyncio
 import gc
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
@@ -969,3 +969,29 @@ def test_thread_count_back_to_baseline_after_many_clients() -> None:
         with TestClient(app) as client:
             client.post("/bytes", content=iter([b"a", b"b"]))  # uses the loop's executor too
     assert {t.ident for t in threading.enumerate()} - before == set()
+
+
+def test_generator_upload_survives_disconnect_polls_between_slow_chunks() -> None:
+    # An is_disconnected() poll times out while a slow chunk is being read: the chunk must still reach the app.
+    from ketch import Ketch
+
+    app = Ketch()
+
+    @app.post("/upload")
+    async def upload(request: Request) -> dict[str, object]:
+        received = b""
+        polls = 0
+        async for chunk in request.stream():
+            received += chunk
+            polls += not await request.is_disconnected()
+        return {"size": len(received), "ok": received == b"".join(_chunks()), "polls": polls > 0}
+
+    def _chunks() -> list[bytes]:
+        return [bytes([65 + i]) * 1000 for i in range(5)]
+
+    def slow() -> Iterator[bytes]:
+        for chunk in _chunks():
+            time.sleep(0.01)
+            yield chunk
+
+    assert TestClient(app).post("/upload", content=slow()).json() == {"size": 5000, "ok": True, "polls": True}

@@ -417,10 +417,12 @@ class ClassicApp(Scaffold):
         subdomain = options.pop("subdomain", None)
         host = options.pop("host", None)
         options.pop("merge_slashes", None)
+        sync_to_thread = options.pop("sync_to_thread", True)
         if options:
             raise TypeError(f"Unexpected route options: {sorted(options)}")
         rule_obj = self.url_rule_class(rule, endpoint, method_set, defaults, strict, subdomain, host)
         rule_obj.provide_automatic_options = provide_automatic_options
+        rule_obj.sync_to_thread = bool(sync_to_thread)
         self.url_map.add(rule_obj)
         if view_func is not None:
             old = self.view_functions.get(endpoint)

@@ -27,6 +27,7 @@ from urllib.parse import quote
 from ketch.background import BackgroundTask, run_background
 from ketch.concurrency import run_in_threadpool
 from ketch.datastructures import Headers, MutableHeaders
+from ketch.requests import inbox_for
 from ketch.responses import RESPONSE_STARTED, Response
 from ketch.types import Message, Receive, Scope, Send
 
@@ -286,7 +287,7 @@ class FileResponse(Response):
         if body is None:
             await send(start)
             await send({"type": "http.response.body", "body": b"", "more_body": False})
-        elif not await self._send_file(start, body, receive, send):
+        elif not await self._send_file(start, body, scope, receive, send):
             return  # the client went away: no background task for a response it never got
         if self.background is not None:
             await run_background(self.background, scope.get("path", ""))
@@ -321,12 +322,13 @@ class FileResponse(Response):
             return 206, [ranges[0]]
         return 206, _multipart(headers, ranges, size)
 
-    async def _send_file(self, start: Message, body: _Body, receive: Receive, send: Send) -> bool:
+    async def _send_file(self, start: Message, body: _Body, scope: Scope, receive: Receive, send: Send) -> bool:
         """Send ``start`` and ``body`` while watching for a disconnect; True if everything was sent."""
         file = await run_in_threadpool(_open_file, self.path)
         try:
             stream = asyncio.ensure_future(self._stream(file, start, body, send))
-            watcher = asyncio.ensure_future(_wait_for_disconnect(receive))
+            # Through the request's inbox: a body message the watcher reads stays there for the app (requests.py).
+            watcher = asyncio.ensure_future(inbox_for(scope).watch(receive))
             try:
                 done, _ = await asyncio.wait({stream, watcher}, return_when=asyncio.FIRST_COMPLETED)
             finally:
@@ -394,10 +396,3 @@ def _multipart(headers: MutableHeaders, ranges: list[tuple[int, int]], size: int
     headers["content-type"] = f"multipart/byteranges; boundary={boundary}"
     headers["content-length"] = str(length)
     return body
-
-
-async def _wait_for_disconnect(receive: Receive) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return

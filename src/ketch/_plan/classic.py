@@ -178,8 +178,11 @@ def _drive_sync(lifecycle: _Lifecycle, loop: asyncio.AbstractEventLoop) -> Respo
         _handoff_loop.reset(token)
 
 
-async def _drive_async(lifecycle: _Lifecycle, kinds: dict[Callable[..., Any], bool]) -> Response:
-    """Run a request's lifecycle on the event loop: async functions awaited, sync ones on the thread pool.
+async def _drive_async(
+    lifecycle: _Lifecycle, kinds: dict[Callable[..., Any], bool], sync_on_loop: bool = False
+) -> Response:
+    """Run a request's lifecycle on the event loop: async functions awaited, sync ones on the thread pool (or,
+    for a route declared ``sync_to_thread=False``, called right here on the loop).
 
     ``kinds`` says, for the functions known at start-up, whether each is async.
     """
@@ -198,8 +201,8 @@ async def _drive_async(lifecycle: _Lifecycle, kinds: dict[Callable[..., Any], bo
             if is_async:
                 value = await func(*args, **kwargs)
             else:
-                value = await run_in_threadpool(func, *args, **kwargs)
-                if inspect.isawaitable(value):
+                value = func(*args, **kwargs) if sync_on_loop else await run_in_threadpool(func, *args, **kwargs)
+                if type(value) not in _NEVER_AWAITABLE and inspect.isawaitable(value):
                     value = await value
         except Exception as exc:
             value, error = None, exc
@@ -489,6 +492,7 @@ class ClassicPlan:
         "handlers",
         "body_limit",
         "is_async",
+        "on_loop",
         "preprocessors",
         "before",
         "after",
@@ -511,6 +515,7 @@ class ClassicPlan:
             view = _without_view_args(app.make_default_options_response)
         self.is_async = _view_is_async(view, method)
         self.view = _awaiting(view) if self.is_async and not is_async_callable(view) else view
+        self.on_loop = not self.is_async and not self.rule.sync_to_thread
         self.defaults: dict[str, Any] = dict(self.rule.defaults or {})
         self.limits = _limits_from_config(context.limits, app.config, route.options)
         self.handlers = context.handlers
@@ -541,6 +546,7 @@ class ClassicPlan:
         plan.endpoint = ""
         plan.view = None  # type: ignore[assignment]
         plan.is_async = False
+        plan.on_loop = False
         plan.defaults = {}
         plan.limits = limits
         plan.handlers = ExceptionHandlers([app.exception_handlers])
@@ -585,6 +591,8 @@ class ClassicPlan:
         ctx = self.app.request_context(request)
         if self.is_async:
             response = await _drive_async(self._lifecycle(ctx, pending), self.kinds)
+        elif self.on_loop:
+            response = await _drive_async(self._lifecycle(ctx, pending), self.kinds, sync_on_loop=True)
         else:
             loop = asyncio.get_running_loop()
             response = await run_in_threadpool(_drive_sync, self._lifecycle(ctx, pending), loop)

@@ -83,6 +83,8 @@ class Rule:
         self.host = host
         self.redirect_to = redirect_to
         self.provide_automatic_options = False
+        # False: the route's whole request sequence (hooks and a sync view) runs on the event loop, no thread hop.
+        self.sync_to_thread = True
         self.path = translate_rule(rule)
         self._regex, self._format, self._convertors = compile_path(self.path)
         self._subdomain = compile_path(translate_rule(subdomain)) if subdomain else None

@@ -38,19 +38,27 @@ def _bytes_reader(data: bytes) -> _Read:
 
 def _async_reader(stream: AsyncIterable[bytes]) -> _Read:
     iterator = aiter(stream)
-
-    async def read() -> bytes | None:
-        return await anext(iterator, None)
-
-    return read
+    return _resumable(lambda: asyncio.ensure_future(anext(iterator, None)))
 
 
 def _threaded_reader(stream: Iterable[bytes]) -> _Read:
     # A sync stream (a generator, a file upload) may block: read it off the app's event loop.
     step = functools.partial(next, iter(stream), None)
+    return _resumable(lambda: asyncio.get_running_loop().run_in_executor(None, step))
+
+
+def _resumable(start: Callable[[], asyncio.Future[bytes | None]]) -> _Read:
+    """A reader whose read, if the app stops waiting for it (an ``is_disconnected()`` poll that timed out), goes
+    on and hands its chunk to the next call: a chunk taken from the stream is never dropped."""
+    in_flight: asyncio.Future[bytes | None] | None = None
 
     async def read() -> bytes | None:
-        return await asyncio.get_running_loop().run_in_executor(None, step)
+        nonlocal in_flight
+        if in_flight is None:
+            in_flight = start()
+        chunk = await asyncio.shield(in_flight)
+        in_flight = None
+        return chunk
 
     return read
 
@@ -95,8 +103,11 @@ class _HTTPExchange:
         if self._request_complete or self._client_gone:
             await self._finished.wait()
             return {"type": "http.disconnect"}
-        # One chunk of look-ahead tells whether more_body is True.
-        chunk = self._pending if self._pending is not None else await self._next_body_chunk()
+        # One chunk of look-ahead tells whether more_body is True. The chunk stays in _pending until the look-ahead
+        # is in, so a receive() cancelled meanwhile loses nothing.
+        if self._pending is None:
+            self._pending = await self._next_body_chunk()
+        chunk = self._pending
         self._pending = await self._next_body_chunk() if chunk else b""
         self._request_complete = not self._pending
         return {"type": "http.request", "body": chunk, "more_body": not self._request_complete}
