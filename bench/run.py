@@ -98,10 +98,16 @@ NOTES = """\
   scenario part of what the floor pays is its encoder, and ratios there flatter the frameworks that use a faster one.
 - **Hand validation.** Frameworks that ship no validator (Starlette, Flask, Quart, Falcon, Sanic) and
   "ketch (core, hand-validated)" validate items and users with the same hand-written checks
-  (bench/apps/_shared.py). That is not ketch's typed face: `ketch_typed` replaces it when the typed face exists.
+  (bench/apps/_shared.py). That is not ketch's typed face ("ketch (typed)"), which validates with type hints.
 - **Dependencies.** Only frameworks with dependency injection run `deps`/`deps_sync`; FastAPI runs sync providers
   in its thread pool (as it always does), Litestar with `sync_to_thread=False` (as its docs advise for
-  non-blocking providers), BlackSheep's container is sync only. The raw floors call the chain by hand.
+  non-blocking providers), BlackSheep's container is sync only. "ketch (typed)" declares its non-blocking sync
+  providers with `Depends(..., sync_to_thread=False)` (they run on the loop, as Litestar's do); "ketch (typed, sync
+  providers on the thread pool)" keeps FastAPI's semantics (one thread hop for the chain). The raw floors call the
+  chain by hand.
+- **Classic.** "ketch (classic)" declares its view non-blocking (`@app.route(..., sync_to_thread=False)`: the request
+  sequence runs on the loop); "ketch (classic, view on the thread pool)" is the default (one thread hop per
+  request, as a WSGI worker runs a view). Flask runs on gunicorn's sync worker, one worker like every other server.
 - **End to end** runs one worker per server pinned to core 0, wrk (1 thread) pinned to core 1; granian runs the
   plaintext and json scenarios only. On a machine where other work is running (see the load averages above) these
   numbers are noisy: an app "faster" than its raw floor is the tell (listed under "Implausible" when it happens).
