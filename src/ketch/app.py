@@ -20,6 +20,7 @@ from ketch.routing.matcher import CompiledRouter, Planner, compile_router
 from ketch.routing.route import BaseRoute
 from ketch.routing.router import Middleware, Router
 from ketch.types import ASGIApp, Receive, Scope, Send
+from ketch.websockets import allowed_origins
 
 __all__ = ["Ketch"]
 
@@ -47,6 +48,9 @@ class Ketch(ClassicApp, DocumentedApp, Router):
         redirect_slashes: redirect ``/path/`` to ``/path`` (and back) when only the other one exists.
         automatic_options: answer ``OPTIONS`` with ``Allow`` on every path that does not define it.
         root_path: the path prefix the app is served under behind a proxy, when the server does not set it.
+        websocket_origins: the other sites whose pages may open the app's WebSockets with the user's cookies
+            (``["https://app.example.com"]``; ``["*"]``: any site). By default a handshake that carries a
+            ``Cookie`` from another site's page is refused with 403 (cross-site WebSocket hijacking).
         planner: how routes are planned; faces supply their own.
         title, version, summary, description, terms_of_service, contact, license_info, openapi_tags, servers,
             openapi_external_docs: the OpenAPI document's metadata (FastAPI's arguments of the same names).
@@ -78,6 +82,7 @@ class Ketch(ClassicApp, DocumentedApp, Router):
         redirect_slashes: bool = True,
         automatic_options: bool = True,
         root_path: str = "",
+        websocket_origins: Sequence[str] = (),
         planner: Planner | None = None,
         title: str = "Ketch",
         version: str = "0.1.0",
@@ -141,6 +146,8 @@ class Ketch(ClassicApp, DocumentedApp, Router):
         self.automatic_options = automatic_options
         # NOTE: not ``self.root_path``: for a Flask-style app that names the app's folder (``app.root_path``).
         self.asgi_root_path = root_path
+        allowed_origins(websocket_origins)  # a malformed origin fails here, not when the routes are planned
+        self.websocket_origins = list(websocket_origins)
         self.planner: Planner = planner or TypedPlanner()
         # {dependency: replacement}, read per request by typed routes (tests swap dependencies here).
         self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}

@@ -1,17 +1,31 @@
-"""The WebSocket connection: accept, send and receive text, bytes or JSON, close."""
+"""The WebSocket connection: accept, send and receive text, bytes or JSON, close.
+
+Also the handshake's origin check. Browsers send cookies with a WebSocket handshake whatever site the page is on,
+and CORS does not apply to it, so a page on another site could talk to the app as the logged-in user (cross-site
+WebSocket hijacking). A handshake that carries both ``Cookie`` and an ``Origin`` other than the request's own
+(and other than the app's ``websocket_origins``) is refused before the endpoint runs: see :func:`refused_origin`.
+"""
 
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from ketch.json import dumps, loads
 from ketch.limits import DEFAULT_LIMITS, Limits
-from ketch.requests import HTTPConnection
+from ketch.requests import HTTPConnection, valid_host
 from ketch.types import Message, Receive, Scope, Send
 
-__all__ = ["WebSocket", "WebSocketDisconnect", "WebSocketState"]
+__all__ = [
+    "WebSocket",
+    "WebSocketDisconnect",
+    "WebSocketState",
+    "allowed_origins",
+    "normalize_origin",
+    "refused_origin",
+]
 
 
 class WebSocketState(enum.Enum):
@@ -183,3 +197,76 @@ class WebSocket(HTTPConnection):
 
     async def _send_denial(self, message: Message) -> None:
         await self.send({**message, "type": "websocket." + message["type"]})
+
+
+# -- the handshake's origin check ----------------------------------------------------------------------------------
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
+_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+
+
+def normalize_origin(origin: str) -> str | None:
+    """``origin`` as ``scheme://host[:port]``, lower-cased, without the scheme's default port; None when it is not
+    an origin (a path, credentials, ``null``...). The host is checked as the ``Host`` header is for URLs."""
+    scheme, sep, host = origin.partition("://")
+    if not sep or _SCHEME.fullmatch(scheme) is None or not valid_host(host):
+        return None
+    scheme, host = scheme.lower(), host.lower()
+    default = _DEFAULT_PORTS.get(scheme)
+    if default is not None and host.endswith(default):
+        host = host[: -len(default)]
+    return f"{scheme}://{host}"
+
+
+def allowed_origins(origins: Iterable[str]) -> frozenset[str] | None:
+    """The app's ``websocket_origins``, normalised once; None when ``"*"`` turns the check off.
+
+    Raises ``ValueError`` for an entry that is not an origin (``"https://app.example.com/"`` has a path).
+    """
+    if isinstance(origins, str):
+        raise TypeError(f"websocket_origins takes a list of origins, not a string: [{origins!r}]")
+    normal: set[str] = set()
+    for origin in origins:
+        if origin == "*":
+            return None
+        entry = normalize_origin(origin)
+        if entry is None:
+            raise ValueError(f"websocket_origins: {origin!r} is not an origin (scheme://host[:port], nothing after)")
+        normal.add(entry)
+    return frozenset(normal)
+
+
+def refused_origin(scope: Scope, allowed: frozenset[str]) -> str | None:
+    """The ``Origin`` of a handshake to refuse, else None.
+
+    Refused: a handshake with a ``Cookie`` whose ``Origin`` is neither the request's own (the scope's scheme, the
+    ``Host`` header) nor in ``allowed``. Let through: no ``Origin`` (not a browser), no ``Cookie`` (nothing to
+    hijack: a token-authenticated socket needs the token). A malformed or repeated ``Origin``, or a ``Host``
+    header that is missing, repeated or invalid, cannot be shown to be the same site: refused.
+    """
+    origin: bytes | None = None
+    host: bytes | None = None
+    cookie = False
+    origins = hosts = 0
+    for key, value in scope["headers"]:
+        if key == b"origin":
+            origin = value
+            origins += 1
+        elif key == b"cookie":
+            cookie = True
+        elif key == b"host":
+            host = value
+            hosts += 1
+    if origin is None or not cookie:
+        return None
+    text = origin.decode("latin-1")
+    normal = normalize_origin(text) if origins == 1 else None
+    if normal is None:
+        return text
+    if normal in allowed:
+        return None
+    if host is not None and hosts == 1:
+        scheme = "https" if scope.get("scheme") in ("wss", "https") else "http"
+        if normalize_origin(f"{scheme}://{host.decode('latin-1')}") == normal:
+            return None
+    return text

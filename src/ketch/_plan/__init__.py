@@ -17,18 +17,20 @@ from ketch.concurrency import is_async_callable, run_in_threadpool
 from ketch.exceptions import ClientDisconnect, ImproperlyConfigured
 from ketch.limits import Limits
 from ketch.requests import Request, check_declared_length
-from ketch.responses import RAISE_SERVER_EXCEPTIONS, Response
+from ketch.responses import RAISE_SERVER_EXCEPTIONS, PlainTextResponse, Response
 from ketch.routing.convertors import compile_path
 from ketch.routing.matcher import PlanContext
 from ketch.routing.route import Route, WebSocketRoute
 from ketch.types import ASGIApp, Receive, Scope, Send
-from ketch.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from ketch.websockets import WebSocket, WebSocketDisconnect, WebSocketState, allowed_origins, refused_origin
 
 __all__ = ["CorePlanner", "HTTPPlan", "WebSocketPlan"]
 
 logger = logging.getLogger("ketch.error")
+ws_logger = logging.getLogger("ketch.websockets")
 
 _BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+_CROSS_SITE = "Cross-site WebSocket handshake refused"
 
 
 class HTTPPlan:
@@ -70,18 +72,31 @@ class HTTPPlan:
 
 
 class WebSocketPlan:
-    """Serve one WebSocket route: the endpoint gets the connection; errors close it without a traceback."""
+    """Serve one WebSocket route: the endpoint gets the connection; errors close it without a traceback.
 
-    __slots__ = ("call", "limits", "handlers", "name")
+    A cross-site handshake that carries cookies is refused with a 403 before the endpoint runs, unless the app's
+    ``websocket_origins`` lists the site (see :func:`ketch.websockets.refused_origin`).
+    """
+
+    __slots__ = ("call", "limits", "handlers", "name", "origins")
 
     def __init__(self, call: Callable[[WebSocket], Any], context: PlanContext, name: str) -> None:
         self.call = call
         self.limits = context.limits
         self.handlers = context.handlers
         self.name = name
+        # The setting of the app that plans the route (routes of included routers too); None: no check.
+        self.origins = allowed_origins(getattr(context.app, "websocket_origins", ()))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         websocket = WebSocket(scope, receive, send, self.limits)
+        if self.origins is not None:
+            origin = refused_origin(scope, self.origins)
+            if origin is not None:
+                # A client error, not the app's: a debug line at most.
+                ws_logger.debug("Refused a cross-site WebSocket handshake to %s from %r", scope.get("path"), origin)
+                await websocket.send_denial_response(PlainTextResponse(_CROSS_SITE, status_code=403))
+                return
         try:
             await self.call(websocket)
         except WebSocketDisconnect:

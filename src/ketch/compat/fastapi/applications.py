@@ -3,7 +3,8 @@
 Only defaults live here: a GET route does not answer HEAD and an ``OPTIONS`` request to a path that does not define
 it gets 405 (as in FastAPI); responses set cookies without ``HttpOnly`` unless asked (Starlette's ``set_cookie``).
 The OpenAPI document lists only what FastAPI's lists (not the statuses ketch itself may answer with), and there is
-no Scalar page; the docs pages load their assets from the app, not from a CDN.
+no Scalar page; the docs pages load their assets from the app, not from a CDN. WebSocket handshakes from other sites
+are accepted, cookies or not, as in FastAPI (``websocket_origins=["*"]``; a list of origins turns ketch's check on).
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class FastAPI(Ketch):
         openapi_external_docs: dict[str, Any] | None = None,
         strict_content_type: bool = True,
         telemetry: Any = None,
+        websocket_origins: Sequence[str] = ("*",),
         **extra: Any,
     ) -> None:
         root_path = root_path or openapi_prefix
@@ -81,6 +83,7 @@ class FastAPI(Ketch):
             redirect_slashes=redirect_slashes,
             automatic_options=False,
             root_path=root_path,
+            websocket_origins=websocket_origins,
             title=title,
             version=version,
             summary=summary,

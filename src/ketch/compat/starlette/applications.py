@@ -2,6 +2,8 @@
 
 Only defaults live here: an ``OPTIONS`` request to a path that does not define it gets 405, as in Starlette.
 Unlike Starlette, the body size limit is ketch's (10 MiB) unless ``max_body_size`` says otherwise (``None``: none).
+WebSocket handshakes from other sites are accepted, cookies or not, as in Starlette (``websocket_origins=["*"]``;
+a list of origins turns ketch's check on).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ __all__ = ["Starlette"]
 
 
 class Starlette(Ketch):
-    """``Starlette(debug, routes, middleware, exception_handlers, lifespan, *, max_body_size)``."""
+    """``Starlette(debug, routes, middleware, exception_handlers, lifespan, *, max_body_size, websocket_origins)``."""
 
     def __init__(
         self,
@@ -29,6 +31,7 @@ class Starlette(Ketch):
         lifespan: Callable[[Any], AbstractAsyncContextManager[Any]] | None = None,
         *,
         max_body_size: int | None | Any = ...,
+        websocket_origins: Sequence[str] = ("*",),
     ) -> None:
         super().__init__(
             debug=debug,
@@ -37,6 +40,7 @@ class Starlette(Ketch):
             exception_handlers=dict(exception_handlers or {}),
             lifespan=lifespan,
             max_body_size=max_body_size,
+            websocket_origins=websocket_origins,
             automatic_options=False,
         )
         self.router = self
