@@ -42,6 +42,8 @@ class Ketch(ClassicApp, DocumentedApp, Router):
             state, visible as ``request.state`` in every request.
         on_startup: callables run at start-up, before ``lifespan`` is entered.
         on_shutdown: callables run at shutdown, after ``lifespan`` is left.
+        startup_timeout: seconds start-up (planning, ``on_startup``, entering ``lifespan``) may take; past that it is
+            cancelled and reported to the server as failed, so the app never serves. ``None``: wait forever.
         limits: request limits for the whole app (see :class:`~ketch.limits.Limits`).
         max_body_size: shortcut for ``limits=Limits(max_body_size=...)``; ``None`` means no limit.
         thread_pool_size: how many threads sync endpoints may use at once (default 40).
@@ -76,6 +78,7 @@ class Ketch(ClassicApp, DocumentedApp, Router):
         lifespan: Callable[[Any], AbstractAsyncContextManager[Any]] | None = None,
         on_startup: Sequence[Callable[[], Any]] | None = None,
         on_shutdown: Sequence[Callable[[], Any]] | None = None,
+        startup_timeout: float | None = None,
         limits: Limits | None = None,
         max_body_size: int | None | Any = ...,
         thread_pool_size: int | None = None,
@@ -142,6 +145,9 @@ class Ketch(ClassicApp, DocumentedApp, Router):
         self.lifespan_context = lifespan
         self.on_startup: list[Callable[[], Any]] = list(on_startup or [])
         self.on_shutdown: list[Callable[[], Any]] = list(on_shutdown or [])
+        if startup_timeout is not None and not startup_timeout > 0:
+            raise ValueError("startup_timeout must be a positive number of seconds, or None")
+        self.startup_timeout = startup_timeout
         self.redirect_slashes = redirect_slashes
         self.automatic_options = automatic_options
         # NOTE: not ``self.root_path``: for a Flask-style app that names the app's folder (``app.root_path``).
@@ -247,7 +253,8 @@ class Ketch(ClassicApp, DocumentedApp, Router):
             # prepare() runs inside the runner, so a planning error is reported as a failed start-up.
             startup = [self.app_dependencies.start, *self.on_startup]
             shutdown = [*self.on_shutdown, self.app_dependencies.stop]
-            await LifespanRunner(self, self.prepare, self.lifespan_context, startup, shutdown)(scope, receive, send)
+            runner = LifespanRunner(self, self.prepare, self.lifespan_context, startup, shutdown, self.startup_timeout)
+            await runner(scope, receive, send)
             return
         if self._stack is None:
             self.prepare()

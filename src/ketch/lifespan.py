@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -15,6 +18,10 @@ __all__ = ["LifespanRunner", "run_hooks"]
 logger = logging.getLogger("ketch.error")
 
 
+class _StartupTimeout(TimeoutError):
+    """Start-up did not finish within the app's ``startup_timeout``; what was still running was cancelled."""
+
+
 async def run_hooks(hooks: Sequence[Callable[[], Any]]) -> None:
     """Call each hook in order (sync hooks on the thread pool)."""
     for hook in hooks:
@@ -24,12 +31,49 @@ async def run_hooks(hooks: Sequence[Callable[[], Any]]) -> None:
             await run_in_threadpool(hook)
 
 
+async def _run_on_own_thread(hook: Callable[[], Any]) -> None:
+    """Call a sync start-up hook on a daemon thread of its own, with the caller's context variables.
+
+    Used under a start-up timeout: a thread cannot be stopped, and the shared pool's threads are joined at exit, so a
+    hook the timeout gives up on would otherwise keep the failed process from exiting.
+    """
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+    context = contextvars.copy_context()
+
+    def settle(error: BaseException | None) -> None:
+        if done.done():
+            return  # cancelled meanwhile: nobody waits for the result
+        if error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(None)
+
+    def work() -> None:
+        error: BaseException | None = None
+        try:
+            context.run(hook)
+        except StopIteration as exc:  # a Future refuses StopIteration
+            error = RuntimeError(f"start-up hook raised {exc!r}")
+        except BaseException as exc:
+            error = exc
+        try:
+            loop.call_soon_threadsafe(settle, error)
+        except RuntimeError:
+            pass  # the loop closed while the hook ran
+
+    threading.Thread(target=work, name="ketch-startup-hook", daemon=True).start()
+    await done
+
+
 class LifespanRunner:
     """Run one lifespan conversation with the server for ``app``.
 
     Start-up: ``prepare()`` (the app plans its routes), the ``on_startup`` hooks, then the ``lifespan`` context is
-    entered; a mapping it yields becomes the lifespan state every request sees in ``request.state``. Shutdown runs
-    in reverse; an error in one shutdown step is logged and the rest still run.
+    entered; a mapping it yields becomes the lifespan state every request sees in ``request.state``. With a
+    ``startup_timeout`` (seconds), a start-up still running when it expires is cancelled and reported as failed.
+    Shutdown: the ``lifespan`` context is left, then the ``on_shutdown`` hooks run in order; an error in one step is
+    logged and the rest still run.
     """
 
     def __init__(
@@ -39,31 +83,22 @@ class LifespanRunner:
         lifespan: Callable[[Any], AbstractAsyncContextManager[Any]] | None,
         on_startup: Sequence[Callable[[], Any]],
         on_shutdown: Sequence[Callable[[], Any]],
+        startup_timeout: float | None = None,
     ) -> None:
         self.app = app
         self.prepare = prepare
         self.lifespan = lifespan
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown
+        self.startup_timeout = startup_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = await receive()
         assert message["type"] == "lifespan.startup"
-        context: AbstractAsyncContextManager[Any] | None = None
         try:
-            self.prepare()
-            await run_hooks(self.on_startup)
-            if self.lifespan is not None:
-                context = self.lifespan(self.app)
-                state = await context.__aenter__()
-                if state is not None:
-                    if "state" not in scope:
-                        raise RuntimeError('The server does not support "state" in the lifespan scope.')
-                    if not isinstance(state, Mapping):
-                        raise TypeError("A lifespan may yield a mapping of state, or nothing")
-                    scope["state"].update(state)
+            context = await self.startup(scope)
         except BaseException as exc:
-            cause = f"{type(exc).__name__}: {exc}"
+            cause = str(exc) if isinstance(exc, _StartupTimeout) else f"{type(exc).__name__}: {exc}"
             logger.error("Application startup failed: %s", cause, exc_info=exc)
             await send({"type": "lifespan.startup.failed", "message": cause})
             return
@@ -71,6 +106,51 @@ class LifespanRunner:
 
         message = await receive()
         assert message["type"] == "lifespan.shutdown"
+        failures = await self.shutdown(context)
+        if failures:
+            await send({"type": "lifespan.shutdown.failed", "message": "; ".join(failures)})
+        else:
+            await send({"type": "lifespan.shutdown.complete"})
+
+    async def startup(self, scope: Scope) -> AbstractAsyncContextManager[Any] | None:
+        """Plan, run the hooks and enter the lifespan context, within the timeout; the entered context, if any."""
+        if self.startup_timeout is None:
+            self.prepare()
+            await run_hooks(self.on_startup)
+            return await self.enter(scope)
+        # The deadline cancels this very task, so the lifespan context is entered and later left in one task.
+        deadline = asyncio.timeout(self.startup_timeout)
+        try:
+            async with deadline:
+                self.prepare()
+                for hook in self.on_startup:
+                    await (hook() if is_async_callable(hook) else _run_on_own_thread(hook))
+                return await self.enter(scope)
+        except TimeoutError as exc:
+            if not deadline.expired():
+                raise  # the app's own TimeoutError, not the deadline
+            raise _StartupTimeout(f"startup did not finish within {self.startup_timeout:g} s") from exc
+
+    async def enter(self, scope: Scope) -> AbstractAsyncContextManager[Any] | None:
+        """Enter the lifespan context and merge the state it yields into the scope's."""
+        if self.lifespan is None:
+            return None
+        context = self.lifespan(self.app)
+        state = await context.__aenter__()
+        if state is not None:
+            try:
+                if "state" not in scope:
+                    raise RuntimeError('The server does not support "state" in the lifespan scope.')
+                if not isinstance(state, Mapping):
+                    raise TypeError("A lifespan may yield a mapping of state, or nothing")
+                scope["state"].update(state)
+            except BaseException as exc:
+                await context.__aexit__(type(exc), exc, exc.__traceback__)  # entered: it must be left
+                raise
+        return context
+
+    async def shutdown(self, context: AbstractAsyncContextManager[Any] | None) -> list[str]:
+        """Leave the lifespan context, then run every shutdown hook; the one-line causes of the steps that failed."""
         failures: list[str] = []
         if context is not None:
             try:
@@ -84,7 +164,4 @@ class LifespanRunner:
             except Exception as exc:
                 failures.append(f"{type(exc).__name__}: {exc}")
                 logger.error("Error in shutdown hook %r", hook, exc_info=exc)
-        if failures:
-            await send({"type": "lifespan.shutdown.failed", "message": "; ".join(failures)})
-        else:
-            await send({"type": "lifespan.shutdown.complete"})
+        return failures

@@ -37,7 +37,8 @@ def _env_flag(name: str) -> bool:
 
 
 def _load_from_env() -> Ketch:
-    """uvicorn factory for ``--reload``/``--workers``: load ``KETCH_APP`` in the worker, honouring ``KETCH_DEBUG``."""
+    """uvicorn factory for ``--reload``/``--workers``: load ``KETCH_APP`` in the worker, honouring ``KETCH_DEBUG`` and
+    ``KETCH_STARTUP_TIMEOUT``."""
     try:
         app = load_app(os.environ.get("KETCH_APP"))
     except NoAppError as exc:
@@ -45,6 +46,9 @@ def _load_from_env() -> Ketch:
         sys.exit(STARTUP_FAILURE)
     if _env_flag("KETCH_DEBUG"):
         app.debug = True
+    timeout = os.environ.get("KETCH_STARTUP_TIMEOUT", "").strip()
+    if timeout:
+        app.startup_timeout = float(timeout)
     return app
 
 
@@ -113,13 +117,19 @@ def _log_config(debug: bool, log_level: str | None) -> dict[str, Any]:
 # -- the command ---------------------------------------------------------------------------------------------------
 
 
-def _server_target(located: LocatedApp, app_ref: str | None, debug: bool) -> tuple[str, bool]:
+def _server_target(
+    located: LocatedApp, app_ref: str | None, debug: bool, startup_timeout: float | None
+) -> tuple[str, bool]:
     """What uvicorn imports in each worker (``--reload``/``--workers``), and whether it is a factory."""
-    if debug or located.args:
-        # The worker must rebuild exactly this app and set debug on it: it does so through the loader below.
+    if debug or located.args or startup_timeout is not None:
+        # The worker must rebuild exactly this app and apply the options to it: it does so through the loader above.
         if app_ref:
             os.environ["KETCH_APP"] = app_ref
         os.environ["KETCH_DEBUG"] = "1" if debug else "0"
+        if startup_timeout is None:
+            os.environ.pop("KETCH_STARTUP_TIMEOUT", None)
+        else:
+            os.environ["KETCH_STARTUP_TIMEOUT"] = repr(startup_timeout)
         return "ketch.cli:_load_from_env", True  # re-exported by the package: the path stays short and stable
     return located.import_string, located.factory
 
@@ -169,6 +179,14 @@ def _run_server(target: Any, **options: Any) -> None:
     default=None,
     help="The server's log level.  [default: info]",
 )
+@click.option(
+    "--startup-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    envvar="KETCH_STARTUP_TIMEOUT",
+    metavar="SECONDS",
+    help="Fail start-up (exit code 3) if the app's lifespan has not started within SECONDS.  [default: the app's]",
+)
 @click.option("--root-path", default="", help="The path prefix the app is served under behind a proxy.")
 @click.option(
     "--proxy-headers/--no-proxy-headers",
@@ -194,6 +212,7 @@ def run(
     workers: int | None,
     debug: bool,
     log_level: str | None,
+    startup_timeout: float | None,
     root_path: str,
     proxy_headers: bool,
     forwarded_allow_ips: str,
@@ -209,12 +228,14 @@ def run(
     located = _locate_or_exit(app_ref, debug)
     if debug:
         located.app.debug = True
+    if startup_timeout is not None:
+        located.app.startup_timeout = startup_timeout
     target: Any = located.app
     factory = False
     if reload or (workers or 1) > 1:
         if reload and importlib.util.find_spec("watchfiles") is None:
             raise click.ClickException("--reload needs watchfiles: pip install watchfiles")
-        target, factory = _server_target(located, app_ref, debug)
+        target, factory = _server_target(located, app_ref, debug, startup_timeout)
     _run_server(
         target,
         host=host,

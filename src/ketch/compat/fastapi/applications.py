@@ -69,6 +69,7 @@ class FastAPI(Ketch):
         strict_content_type: bool = True,
         telemetry: Any = None,
         websocket_origins: Sequence[str] = ("*",),
+        startup_timeout: float | None = None,
         **extra: Any,
     ) -> None:
         root_path = root_path or openapi_prefix
@@ -84,6 +85,7 @@ class FastAPI(Ketch):
             automatic_options=False,
             root_path=root_path,
             websocket_origins=websocket_origins,
+            startup_timeout=startup_timeout,
             title=title,
             version=version,
             summary=summary,

@@ -20,7 +20,8 @@ __all__ = ["Starlette"]
 
 
 class Starlette(Ketch):
-    """``Starlette(debug, routes, middleware, exception_handlers, lifespan, *, max_body_size, websocket_origins)``."""
+    """``Starlette(debug, routes, middleware, exception_handlers, lifespan, *, max_body_size, websocket_origins,
+    startup_timeout)``."""
 
     def __init__(
         self,
@@ -32,6 +33,7 @@ class Starlette(Ketch):
         *,
         max_body_size: int | None | Any = ...,
         websocket_origins: Sequence[str] = ("*",),
+        startup_timeout: float | None = None,
     ) -> None:
         super().__init__(
             debug=debug,
@@ -41,6 +43,7 @@ class Starlette(Ketch):
             lifespan=lifespan,
             max_body_size=max_body_size,
             websocket_origins=websocket_origins,
+            startup_timeout=startup_timeout,
             automatic_options=False,
         )
         self.router = self
