@@ -346,3 +346,24 @@ def test_form_data_closes_uploads() -> None:
         return a.file.closed, b.file.closed
 
     assert asyncio.run(run()) == (True, True)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "a=1", "a=1&b=2&a=3", "a&b=", "&&a=1&", "a=1=2", "é=ü", "a=%C3%A9&b=x+y", "a=%ff", "sp=a+b", "=v", "k="],
+)
+def test_query_params_split_as_parse_qsl(query: str) -> None:
+    from urllib.parse import parse_qsl
+
+    expected = parse_qsl(query, keep_blank_values=True)
+    assert QueryParams(query).multi_items() == expected
+    assert QueryParams(query.encode("utf-8").decode("latin-1").encode("latin-1")).multi_items() == parse_qsl(
+        query.encode("utf-8").decode("latin-1"), keep_blank_values=True
+    )
+
+
+@pytest.mark.parametrize("query", ["a=1&b=2&c=3", "a=1&b=%20&c=3"])
+def test_query_params_over_the_limit_raise(query: str) -> None:
+    with pytest.raises(ValueError):
+        QueryParams(query, max_params=2)
+    assert len(QueryParams(query, max_params=3)) == 3

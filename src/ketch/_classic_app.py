@@ -330,23 +330,22 @@ class ClassicApp(Scaffold):
         ``render_template`` win."""
         ctx = _cv_request.get(None)
         app_ctx = _cv_app.get(None)
-        original = dict(context)
-        if app_ctx is not None:
+        processors = self.template_context_processors
+        # PERF: the request's blueprints are worked out only when a blueprint has processors of its own.
+        if ctx is not None and len(processors) > (None in processors):
+            funcs = self.hooks_for("context_processor", ctx.request.blueprints)
+        else:
+            funcs = processors.get(None) or []
+        original = dict(context) if funcs else context  # PERF: nothing to run, nothing to restore
+        if app_ctx is not None and (funcs or "g" not in context):
             context["g"] = app_ctx.g
-        if ctx is not None:
+        if ctx is not None and (funcs or "request" not in context):
             # Not the session: touching it marks it accessed (Vary: Cookie); the global proxy stays in its place.
             context["request"] = ctx.request
-            blueprints = ctx.request.blueprints
-        else:
-            blueprints = []
-        # PERF: outside blueprints only the app's own processors apply: no table of hook kinds built.
-        if blueprints:
-            funcs = self.hooks_for("context_processor", blueprints)
-        else:
-            funcs = self.template_context_processors.get(None, [])
         for func in funcs:
             context.update(func())
-        context.update(original)
+        if funcs:
+            context.update(original)
 
     def template_filter(self, name: str | None = None) -> Callable[[_F], _F]:
         """Register the decorated function as a Jinja filter (``{{ value|name }}``)."""

@@ -123,8 +123,10 @@ class ImmutableMultiDict(Mapping[str, _V]):
     __slots__ = ("_list", "_dict")
 
     def __init__(self, items: Mapping[str, _V] | Iterable[tuple[str, _V]] | None = None) -> None:
-        if items is None:
-            pairs: list[tuple[str, _V]] = []
+        if type(items) is list:  # PERF: pairs already (a parsed query or form): no ABC checks
+            pairs: list[tuple[str, _V]] = list(items)
+        elif items is None:
+            pairs = []
         elif isinstance(items, ImmutableMultiDict):
             pairs = list(items.multi_items())
         elif isinstance(items, Mapping):
@@ -227,12 +229,29 @@ class QueryParams(ImmutableMultiDict[str]):
         if isinstance(params, bytes):
             params = params.decode("latin-1")
         if isinstance(params, str):
-            super().__init__(parse_qsl(params, keep_blank_values=True, max_num_fields=max_params))
+            pairs = _split_query(params, max_params)
+            self._list = pairs
+            self._dict = dict(pairs)
         else:
             super().__init__(params)
 
     def __str__(self) -> str:
         return urlencode(self._list)
+
+
+def _split_query(query: str, max_params: int | None) -> list[tuple[str, str]]:
+    """``parse_qsl(query, keep_blank_values=True, max_num_fields=max_params)``, split by hand when there is nothing
+    to unescape (no ``%``, no ``+``): the usual query string."""
+    if "%" in query or "+" in query:
+        return parse_qsl(query, keep_blank_values=True, max_num_fields=max_params)
+    if max_params is not None and query and query.count("&") >= max_params:
+        raise ValueError("Max number of fields exceeded")
+    pairs = []
+    for field in query.split("&"):
+        if field:
+            key, _, value = field.partition("=")
+            pairs.append((key, value))
+    return pairs
 
 
 class Headers(Mapping[str, str]):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from ketch.ctx import _cv_request
 from ketch.ctx import current_app_context as _app_ctx
 from ketch.ctx import current_request_context as _request_ctx
 
@@ -113,9 +114,28 @@ class ContextProxy:
             return []
 
 
+class _RequestContextProxy(ContextProxy):
+    """A proxy to an attribute of the active request context (``request``, ``session``).
+
+    PERF: attribute reads (``request.args``, ``session.get``) reach the object with no lookup function calls.
+    """
+
+    __slots__ = ("_attribute",)
+
+    def __init__(self, attribute: str) -> None:
+        super().__init__(lambda: getattr(_request_ctx(), attribute))
+        object.__setattr__(self, "_attribute", attribute)
+
+    def __getattr__(self, name: str) -> Any:
+        ctx = _cv_request.get(None)
+        if ctx is None:
+            _request_ctx()  # raises the usual RuntimeError
+        return getattr(getattr(ctx, self._attribute), name)
+
+
 app_ctx: AppContext = ContextProxy(_app_ctx)  # type: ignore[assignment]
 current_app: Any = ContextProxy(lambda: _app_ctx().app)
 g: AppGlobals = ContextProxy(lambda: _app_ctx().g)  # type: ignore[assignment]
 request_ctx: RequestContext = ContextProxy(_request_ctx)  # type: ignore[assignment]
-request: Request = ContextProxy(lambda: _request_ctx().request)  # type: ignore[assignment]
-session: SessionMixin = ContextProxy(lambda: _request_ctx().session)  # type: ignore[assignment]
+request: Request = _RequestContextProxy("request")  # type: ignore[assignment]
+session: SessionMixin = _RequestContextProxy("session")  # type: ignore[assignment]

@@ -437,7 +437,11 @@ def render_template(template_name_or_list: str | list[str], **context: Any) -> s
     ``csrf_token`` and what the context processors return. HTML and XML templates are autoescaped.
     """
     app = current_app_context().app
-    template = app.jinja_env.get_or_select_template(template_name_or_list)
+    env = app.jinja_env
+    if type(template_name_or_list) is str:  # PERF: what get_or_select_template does with a name, one call less
+        template = env.get_template(template_name_or_list)
+    else:
+        template = env.get_or_select_template(template_name_or_list)
     return _render(app, template, context)
 
 

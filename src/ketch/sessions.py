@@ -12,13 +12,14 @@ the current ``SECRET_KEY``. Touching the session at all (even ``"x" in session``
 
 from __future__ import annotations
 
-import binascii
 import hashlib
 import hmac
+import importlib
 import json
 import secrets
 import time
 from base64 import b64decode, b64encode
+from binascii import a2b_base64
 from collections.abc import Callable, Iterator, MutableMapping
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
@@ -153,6 +154,10 @@ def _markup(value: str) -> Any:
     return Markup(value)
 
 
+# What untag looks inside (a tuple: ``dict | list`` would build a union object on every call).
+_CONTAINERS = (dict, list)
+
+
 class TaggedJSONSerializer:
     """JSON with tags for what JSON lacks (tuples, bytes, UUIDs, datetimes, markup): Flask's session format."""
 
@@ -184,15 +189,25 @@ class TaggedJSONSerializer:
         return value
 
     def untag(self, value: Any) -> Any:
+        if type(value) is dict:
+            # PERF: a dict of scalars (the usual session) has nothing below it to untag: no copy, no comprehension.
+            for item in value.values():
+                if isinstance(item, _CONTAINERS):
+                    break
+            else:
+                if len(value) == 1:
+                    for key in value:
+                        if key in self.tags:
+                            return self.tags[key](value[key])
+                return value
         if isinstance(value, dict):
-            # PERF: scalars (most session values) need no call of their own.
-            value = {k: self.untag(v) if isinstance(v, dict | list) else v for k, v in value.items()}
+            value = {k: self.untag(v) if isinstance(v, _CONTAINERS) else v for k, v in value.items()}
             if len(value) == 1:
                 key = next(iter(value))
                 if key in self.tags:
                     return self.tags[key](value[key])
         elif isinstance(value, list):
-            value = [self.untag(item) if isinstance(item, dict | list) else item for item in value]
+            value = [self.untag(item) if isinstance(item, _CONTAINERS) else item for item in value]
         return value
 
     def dumps(self, value: Any) -> str:
@@ -215,6 +230,8 @@ def signing_serializer(keys: list[str | bytes], salt: str, serializer: Any = Non
 _SIGNERS: dict[tuple[Any, ...], _CookieSigner] = {}
 _MAX_SIGNERS = 64
 _MISS: Any = object()
+# PERF: the signer last found for a single key (no fallbacks): (key, salt, serializer, signer), compared by identity.
+_last_single: tuple[Any, Any, Any, _CookieSigner] | None = None
 
 
 def _cookie_signer(keys: list[str | bytes], salt: str, serializer: Any) -> _CookieSigner:
@@ -230,6 +247,35 @@ def _cookie_signer(keys: list[str | bytes], salt: str, serializer: Any) -> _Cook
     return signer
 
 
+def _single_key_signer(key: str | bytes, salt: str, serializer: Any) -> _CookieSigner:
+    """``_cookie_signer([key], salt, serializer)``, found without building a cache key when it was the last one."""
+    global _last_single
+    last = _last_single
+    if last is not None and last[0] is key and last[1] is salt and last[2] is serializer:
+        return last[3]
+    signer = _cookie_signer([key], salt, serializer)
+    _last_single = (key, salt, serializer, signer)
+    return signer
+
+
+try:
+    # PERF: CPython's own SHA-1 (copied state, no OpenSSL lookups): an HMAC over precomputed pads costs a third of
+    # what ``hmac.digest`` does per call. Builds without it use ``hmac.digest``.
+    _sha1: Any = importlib.import_module("_sha1").sha1
+except ImportError:  # pragma: no cover - a CPython built without its builtin hashes
+    _sha1 = None
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
+
+
+def _hmac_pads(key: bytes) -> tuple[Any, Any]:
+    """SHA-1 states fed with the HMAC inner and outer pads of ``key`` (RFC 2104), to copy for each message."""
+    if len(key) > 64:
+        key = _sha1(key).digest()
+    key = key.ljust(64, b"\0")
+    return _sha1(key.translate(_IPAD)), _sha1(key.translate(_OPAD))
+
+
 class _CookieSigner:
     """An itsdangerous serializer (``serializer``: it writes every cookie) and a quicker reader of its cookies.
 
@@ -238,7 +284,7 @@ class _CookieSigner:
     (and its exception) is itsdangerous' own.
     """
 
-    __slots__ = ("serializer", "_derived")
+    __slots__ = ("serializer", "_derived", "_pads", "_tagged")
 
     def __init__(self, keys: list[str | bytes], salt: str, serializer: Any) -> None:
         from itsdangerous import URLSafeTimedSerializer
@@ -253,6 +299,10 @@ class _CookieSigner:
         salt_bytes = want_bytes(salt)
         # itsdangerous' "hmac" key derivation, newest key first (the order it tries them in).
         self._derived = [hmac.digest(want_bytes(key), salt_bytes, "sha1") for key in reversed(keys)]
+        self._pads = None if _sha1 is None else [_hmac_pads(key) for key in self._derived]
+        # The session format, read here without the serializer's text checks.
+        inner: Any = self.serializer.serializer
+        self._tagged: TaggedJSONSerializer | None = inner if type(inner) is TaggedJSONSerializer else None
 
     def loads(self, value: str | bytes, max_age: int | None = None) -> Any:
         try:
@@ -263,36 +313,49 @@ class _CookieSigner:
             return self.serializer.loads(value, max_age=max_age)
         return data
 
+    def _verified(self, signed: bytes, digest: bytes) -> bool:
+        pads = self._pads
+        if pads is None:
+            return any(hmac.compare_digest(digest, hmac.digest(key, signed, "sha1")) for key in self._derived)
+        for inner, outer in pads:
+            mac = inner.copy()
+            mac.update(signed)
+            mac_outer = outer.copy()
+            mac_outer.update(mac.digest())
+            if hmac.compare_digest(digest, mac_outer.digest()):
+                return True
+        return False
+
     def _quick_loads(self, value: str | bytes, max_age: int | None) -> Any:
         raw = value.encode("utf-8") if isinstance(value, str) else value
         signed, sep, sig = raw.rpartition(b".")
         if not sep:
             return _MISS
-        digest = _b64decode(sig)
-        for key in self._derived:
-            if hmac.compare_digest(digest, hmac.digest(key, signed, "sha1")):
-                break
-        else:
+        # PERF: itsdangerous' base64_decode inlined (URL-safe alphabet, padding restored, stray characters skipped).
+        if not self._verified(signed, a2b_base64(sig.translate(_URLSAFE) + _PADDING[len(sig) & 3])):
             return _MISS
         payload, sep, stamp = signed.rpartition(b".")
         if not sep:
             return _MISS
         if max_age is not None:
-            age = int(time.time()) - int.from_bytes(_b64decode(stamp), "big")
+            stamped = int.from_bytes(a2b_base64(stamp.translate(_URLSAFE) + _PADDING[len(stamp) & 3]), "big")
+            age = int(time.time()) - stamped
             if age > max_age or age < 0:
                 return _MISS
         serializer = self.serializer
-        if payload[:1] == b"." or not serializer.is_text_serializer:
-            return serializer.load_payload(payload)  # compressed, or a bytes serializer
-        return serializer.serializer.loads(_b64decode(payload).decode("utf-8"))
+        if payload[:1] == b".":
+            return serializer.load_payload(payload)  # compressed
+        text = a2b_base64(payload.translate(_URLSAFE) + _PADDING[len(payload) & 3])
+        if self._tagged is not None:
+            return self._tagged.loads(text)
+        if not serializer.is_text_serializer:
+            return serializer.load_payload(payload)  # a bytes serializer
+        return serializer.serializer.loads(text.decode("utf-8"))
 
 
 _URLSAFE = bytes.maketrans(b"-_", b"+/")
-
-
-def _b64decode(data: bytes) -> bytes:
-    """itsdangerous' ``base64_decode`` for bytes (URL-safe, padding restored, stray characters skipped)."""
-    return binascii.a2b_base64(data.translate(_URLSAFE) + b"=" * (-len(data) % 4))
+# The "=" padding that a base64 text of length n (mod 4) lacks.
+_PADDING = (b"", b"===", b"==", b"=")
 
 
 def constant_time_equal(a: str, b: str) -> bool:
@@ -374,10 +437,13 @@ class SecureCookieSessionInterface(SessionInterface):
         return None if signer is None else signer.serializer
 
     def _signer(self, app: Any) -> _CookieSigner | None:
-        if not app.secret_key:
+        secret_key = app.secret_key
+        if not secret_key:
             return None
-        keys: list[str | bytes] = list(app.config.get("SECRET_KEY_FALLBACKS") or [])
-        keys.append(app.secret_key)  # itsdangerous signs with the last key
+        fallbacks = app.config.get("SECRET_KEY_FALLBACKS")
+        if not fallbacks:
+            return _single_key_signer(secret_key, self.salt, self.serializer)
+        keys: list[str | bytes] = [*fallbacks, secret_key]  # itsdangerous signs with the last key
         return _cookie_signer(keys, self.salt, self.serializer)
 
     def open_session(self, app: Any, request: Any) -> SecureCookieSession | None:

@@ -642,6 +642,10 @@ class ResponseHeaders(MutableHeaders):
                 self.append(key, str(item))
 
 
+# Bodies sent in one piece (a tuple: ``str | bytes | ...`` would build a union object on every call).
+_SIZED_BODIES = (str, bytes, bytearray, memoryview)
+
+
 class Response(StreamingResponse):
     """Flask's response: ``Response(body, status=200, headers=None, mimetype=None, content_type=None)``.
 
@@ -669,10 +673,20 @@ class Response(StreamingResponse):
         self.status_code = self.default_status
         if status is not None:
             self.status = status
-        self.body = b""
         self.body_iterator: Any = None
+        if type(response) is str and headers is None and content_type is None:
+            # PERF: the usual response (a view returned a rendered template): two known headers, no other checks.
+            self.body = body = response.encode(self.charset)
+            mimetype = mimetype or self.default_mimetype
+            if mimetype is None:
+                self.raw_headers = [(b"content-length", b"%d" % len(body))]
+            else:
+                content_type_value = _content_type_header(mimetype, self.charset)
+                self.raw_headers = [(b"content-type", content_type_value), (b"content-length", b"%d" % len(body))]
+            return
+        self.body = b""
         self.raw_headers = []
-        sized = response is None or isinstance(response, str | bytes | bytearray | memoryview)
+        sized = response is None or isinstance(response, _SIZED_BODIES)
         if headers is None and content_type is None:
             # PERF: the common case (a view returned a str): two known headers, no lookups or re-validation.
             if sized:

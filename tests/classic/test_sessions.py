@@ -337,3 +337,34 @@ def test_flash_outside_a_request_fails() -> None:
         flash("x")
     with pytest.raises(RuntimeError):
         get_flashed_messages()
+
+
+@pytest.mark.parametrize("keys", [["k"], ["old", "new"], ["x" * 100], [b"\xff" * 70, "current"]])
+def test_the_quick_cookie_reader_reads_what_itsdangerous_reads(keys: list[Any]) -> None:
+    import hmac
+
+    from ketch.sessions import _hmac_pads, signing_serializer
+
+    reader = signing_serializer(keys, "cookie-session", session_json_serializer)
+    value = {"user": "ada", "cart": [1, {" t": ["a", "b"]}], "when": datetime(2024, 1, 2, tzinfo=UTC)}
+    for key in keys:
+        token = itsdangerous.URLSafeTimedSerializer(
+            key,
+            salt="cookie-session",
+            serializer=session_json_serializer,
+            signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1},
+        ).dumps(value)
+        from ketch.sessions import _cookie_signer
+
+        signer = _cookie_signer(keys, "cookie-session", session_json_serializer)
+        assert signer._quick_loads(token, 3600) == reader.loads(token, max_age=3600) == value
+        tampered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+        with pytest.raises(itsdangerous.BadSignature):
+            signer.loads(tampered, max_age=3600)
+    for key in (b"short", b"k" * 64, b"k" * 65):
+        inner, outer = _hmac_pads(key)
+        mac = inner.copy()
+        mac.update(b"message")
+        final = outer.copy()
+        final.update(mac.digest())
+        assert final.digest() == hmac.digest(key, b"message", "sha1")
