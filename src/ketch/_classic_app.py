@@ -444,7 +444,8 @@ class ClassicApp(Scaffold):
             methods=rule.methods | {"OPTIONS"},  # answered by the classic plan, even when the rule refuses it
             name=rule.endpoint or None,
             include_in_schema=False,
-            options={"planner": self._classic_planner, "rule": rule},
+            # A refused OPTIONS (provide_automatic_options=False) is answered (405) but not listed in Allow.
+            options={"planner": self._classic_planner, "rule": rule, "unlisted_methods": {"OPTIONS"} - rule.methods},
         )
         self._append(route)
 

@@ -51,7 +51,7 @@ class Planner(Protocol):
 class _Entry:
     """One path in the table: its handlers by method (and for WebSocket), and the ``Allow`` header value."""
 
-    __slots__ = ("regex", "convertors", "handlers", "websocket", "allow", "route", "routes", "middleware")
+    __slots__ = ("regex", "convertors", "handlers", "websocket", "allow", "unlisted", "route", "routes", "middleware")
 
     def __init__(self, route: BaseRoute, path: str, regex: Any, convertors: dict[str, Convertor]) -> None:
         self.route = route
@@ -62,6 +62,8 @@ class _Entry:
         self.routes: dict[str, BaseRoute] = {}
         self.websocket: ASGIApp | None = None
         self.allow = ""
+        # Methods a route answers without offering them (a planner's own 405): left out of ``allow``.
+        self.unlisted: set[str] = set()
         # The scoped middleware of the path's first route: it also wraps the automatic OPTIONS answer (CORS).
         self.middleware: list[Any] = []
 
@@ -313,10 +315,12 @@ def compile_router(
                 handler = planned[target] = _wrap(route_planner.plan_http(route, target, context), middleware)
             entry.handlers[method] = _drop_body(handler) if method == "HEAD" else handler
             entry.routes[method] = route
+            if method in route.options.get("unlisted_methods", ()):
+                entry.unlisted.add(method)
     for entry in by_key.values():
         if entry.handlers and automatic_options and "OPTIONS" not in entry.handlers:
             entry.handlers["OPTIONS"] = _wrap(_options_responder(entry), entry.middleware)
-        entry.allow = ", ".join(sorted(entry.handlers))
+        entry.allow = ", ".join(sorted(set(entry.handlers) - entry.unlisted))
     return CompiledRouter(static, static_ws, dynamic, mounts, make_handlers([*app_handlers]), redirect_slashes)
 
 
