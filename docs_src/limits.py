@@ -30,3 +30,17 @@ async def note(request: Request) -> dict[str, int]:
 
 
 app.include_router(small)
+
+# Uploads from slow links: wait up to 5 minutes for each next chunk instead of the default 60 s.
+uploads = Router(prefix="/uploads", limits={"body_timeout": 300, "max_body_size": 100 * MiB})
+
+
+@uploads.put("/video")
+async def put_video(request: Request) -> dict[str, int]:
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+    return {"received": size}
+
+
+app.include_router(uploads)

@@ -14,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import deque
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Generator, Mapping
+from inspect import CO_ITERABLE_COROUTINE
+from types import CoroutineType
 from typing import Any
 from urllib.parse import quote
 
@@ -30,6 +32,7 @@ __all__ = [
     "HTTPConnection",
     "Inbox",
     "Request",
+    "body_timeout_error",
     "check_declared_length",
     "cookie_parser",
     "empty_receive",
@@ -323,7 +326,9 @@ class Request(HTTPConnection):
     ``max_body_size`` raises a 413 ``HTTPException`` without reading further.
     """
 
-    __slots__ = ("_receive", "_body", "_json", "_form", "_stream_consumed", "_is_disconnected")
+    __slots__ = ("_receive", "_body", "_json", "_form", "_stream_consumed", "_is_disconnected", "_arrived")
+
+    _arrived: Message  # the message _step just read (set before it is read, so never initialised)
 
     def __init__(self, scope: Scope, receive: Receive = empty_receive, limits: Limits = DEFAULT_LIMITS) -> None:
         self.scope = scope
@@ -348,21 +353,15 @@ class Request(HTTPConnection):
         return self._receive
 
     async def stream(self) -> AsyncIterator[bytes]:
-        """Yield the body in chunks as they arrive, stopping with a 413 past ``max_body_size``."""
+        """Yield the body in chunks as they arrive, stopping with a 413 past ``max_body_size`` and a 408 when
+        the next chunk takes longer than ``body_timeout``."""
         if self._body is not None:
             yield self._body
             return
-        if self._stream_consumed:
-            raise RuntimeError("The request body stream has already been consumed")
-        self._stream_consumed = True
-        limit = self.limits.max_body_size
-        check_declared_length(self.scope, limit)
+        limit = self._start_body()
         received = 0
-        scope = self.scope
         while True:
-            # Looked up per message: a streaming response may start watching while the body is being read.
-            inbox: Inbox | None = scope.get(INBOX)
-            message = await (self._receive() if inbox is None else inbox.next(self._receive))
+            message = await self._message()
             if message["type"] == "http.request":
                 chunk: bytes = message.get("body", b"")
                 if chunk:
@@ -377,11 +376,55 @@ class Request(HTTPConnection):
                 raise ClientDisconnect()
 
     async def body(self) -> bytes:
-        """The whole body as bytes (read once, then cached)."""
-        if self._body is None:
-            chunks = [chunk async for chunk in self.stream()]
-            self._body = b"".join(chunks)
-        return self._body
+        """The whole body as bytes (read once, then cached), under the same limits as :meth:`stream`."""
+        if self._body is not None:
+            return self._body
+        # PERF: stream()'s loop again rather than a walk over stream(): an async generator costs more than the rest
+        # of a small body read (asyncio tracks each one in a weak set).
+        limit = self._start_body()
+        received = 0
+        chunks: list[bytes] = []
+        while True:
+            message = await self._message()
+            if message["type"] == "http.request":
+                chunk: bytes = message.get("body", b"")
+                if chunk:
+                    received += len(chunk)
+                    if limit is not None and received > limit:
+                        raise RequestTooLarge()
+                    chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+            elif message["type"] == "http.disconnect":
+                self._is_disconnected = True
+                raise ClientDisconnect()
+        self._body = body = b"".join(chunks)
+        return body
+
+    def _start_body(self) -> int | None:
+        """Start the one read of the body: refuse a second, 413 on a declared length over the limit; the limit."""
+        if self._stream_consumed:
+            raise RuntimeError("The request body stream has already been consumed")
+        self._stream_consumed = True
+        limit = self.limits.max_body_size
+        check_declared_length(self.scope, limit)
+        return limit
+
+    async def _message(self) -> Message:
+        """The next message for the body reader, through the inbox if there is one; 408 past ``body_timeout``."""
+        # Looked up per message: a streaming response may start watching while the body is being read.
+        inbox: Inbox | None = self.scope.get(INBOX)
+        pending = self._receive() if inbox is None else inbox.next(self._receive)
+        timeout = self.limits.body_timeout
+        if timeout is None:
+            return await pending
+        # PERF: a timer costs more than the rest of a small body read, and most reads need none: the server
+        # already has the chunk. Take the read's first step by hand; arm the timer only if it has to wait.
+        step = _step(pending, self)
+        waiting_for = next(step, _ARRIVED)
+        if waiting_for is not _ARRIVED:
+            await _within(timeout, _Resumed(step, waiting_for))
+        return self._arrived
 
     async def json(self) -> Any:
         """The body parsed as JSON; invalid JSON or invalid UTF-8 is a 400, never a 500."""
@@ -414,6 +457,70 @@ class Request(HTTPConnection):
         if not self._is_disconnected:
             self._is_disconnected = await inbox_for(self.scope).poll(self._receive)
         return self._is_disconnected
+
+
+def body_timeout_error(timeout: float) -> HTTPException:
+    """The 408 for a body that stopped arriving; the connection is not reused (the rest of the body may follow)."""
+    return HTTPException(
+        408, f"Timed out waiting for the request body: no data for {timeout:g} s", headers={"Connection": "close"}
+    )
+
+
+# What next(step) answers once the read has finished without waiting (the message is on the request).
+_ARRIVED: Any = object()
+
+
+def _step(pending: Awaitable[Message], request: Request) -> Generator[Any, Any, None]:
+    """``await pending`` as a plain generator, the message parked on ``request._arrived``.
+
+    Driven with ``next(step, _ARRIVED)``, a read that does not wait finishes without raising anything (a generator
+    returning None ends quietly; ``coroutine.send`` would raise StopIteration, which costs more than the read).
+    A read that waits yields what it waits for; :class:`_Resumed` carries on from there.
+    """
+    request._arrived = yield from (pending if type(pending) is CoroutineType else pending.__await__())  # type: ignore[misc]
+
+
+# ``yield from`` a coroutine needs the flag ``@types.coroutine`` sets; set directly, _step keeps its generator type.
+_step.__code__ = _step.__code__.replace(co_flags=_step.__code__.co_flags | CO_ITERABLE_COROUTINE)
+
+
+async def _within(timeout: float, pending: Awaitable[None]) -> None:
+    """``await pending``, or a 408 after ``timeout`` seconds (the read is cancelled, which loses no message)."""
+    try:
+        async with asyncio.timeout(timeout):
+            await pending
+    except TimeoutError:
+        raise body_timeout_error(timeout) from None
+
+
+class _Resumed:
+    """Awaits the rest of a generator that has already taken its first step and waits for ``waiting_for``:
+    what ``await`` does, minus that first step (``yield from`` semantics, PEP 380)."""
+
+    __slots__ = ("step", "waiting_for")
+
+    def __init__(self, step: Generator[Any, Any, None], waiting_for: Any) -> None:
+        self.step = step
+        self.waiting_for = waiting_for
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        step, waiting_for = self.step, self.waiting_for
+        while True:
+            try:
+                sent = yield waiting_for
+            except GeneratorExit:
+                step.close()
+                raise
+            except BaseException as exc:  # a cancel (the timeout's or the task's): the read decides what it means
+                try:
+                    waiting_for = step.throw(exc)
+                except StopIteration:
+                    return
+            else:
+                try:
+                    waiting_for = step.send(sent)
+                except StopIteration:
+                    return
 
 
 class _Unread:

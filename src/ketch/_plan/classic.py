@@ -616,8 +616,9 @@ class ClassicPlan:
         return RoutingRedirect(self.app.redirect(location, 308))
 
     async def _read_body(self, request: Any, scope: Scope) -> HTTPException | None:
-        """Read the body ahead of the view. A body over the limit is returned (to raise before any hook runs);
-        a malformed one is kept on the request and raised when the view touches ``form``/``data``."""
+        """Read the body ahead of the view. A body over the limit, or one that stopped arriving (408), is returned
+        (to raise before any hook runs); a malformed one is kept on the request and raised when the view touches
+        ``form``/``data``."""
         headers = scope["headers"]
         has_body = False
         for key, value in headers:
@@ -639,6 +640,8 @@ class ClassicPlan:
         except RequestTooLarge as exc:
             return exc
         except HTTPException as exc:
+            if exc.status_code == 408:  # the body stopped arriving (body_timeout): no view sees half a body
+                return exc
             request.body_error = exc
         return None
 
