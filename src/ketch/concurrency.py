@@ -66,12 +66,7 @@ class _ThreadPool:
                 return
             loop, future, call = job
             del job
-            settle: Callable[[asyncio.Future[Any], Any], None]
-            try:
-                value = call()
-                settle = _succeed
-            except BaseException as exc:
-                value, settle = exc, _fail
+            settle, value = _outcome(call)
             # Idle before the caller hears back, so its next call reuses this thread instead of starting one.
             with self._lock:
                 self._idle += 1
@@ -92,6 +87,14 @@ class _ThreadPool:
 _Job = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", Callable[[], Any]]
 
 
+def _outcome(call: Callable[[], Any]) -> tuple[Callable[[asyncio.Future[Any], Any], None], Any]:
+    """Run ``call``: how to settle its caller's future, and with what."""
+    try:
+        return _succeed, call()
+    except BaseException as exc:
+        return _fail, exc
+
+
 def _deliver(loop: asyncio.AbstractEventLoop, settle: Callable[..., None], future: Any, value: Any) -> None:
     try:
         loop.call_soon_threadsafe(settle, future, value)
@@ -107,7 +110,7 @@ def _succeed(future: asyncio.Future[Any], result: Any) -> None:
 def _fail(future: asyncio.Future[Any], exc: BaseException) -> None:
     if not future.done():
         if isinstance(exc, StopIteration):  # a Future refuses StopIteration, as a coroutine does (PEP 479)
-            error = RuntimeError("a function run in the thread pool raised StopIteration")
+            error = RuntimeError("a function run on a thread raised StopIteration")
             error.__cause__ = exc
             exc = error
         future.set_exception(exc)
@@ -152,6 +155,24 @@ def _submit(call: Callable[[], _T]) -> asyncio.Future[_T]:
     future: asyncio.Future[_T] = loop.create_future()
     _get_pool().submit(loop, future, call)
     return future
+
+
+async def run_on_own_thread(func: Callable[[], _T], name: str) -> _T:
+    """Call ``func`` on a daemon thread of its own (not the pool), with the caller's context variables.
+
+    For a call that may never return and that the caller may give up on (a start-up hook under a timeout): a
+    thread cannot be stopped, and the pool's threads are waited for at exit, so such a call must not hold one.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[_T] = loop.create_future()
+    call = functools.partial(contextvars.copy_context().run, func)
+
+    def work() -> None:
+        settle, value = _outcome(call)
+        _deliver(loop, settle, future, value)
+
+    threading.Thread(target=work, name=name, daemon=True).start()
+    return await future
 
 
 async def run_in_threadpool(func: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from ketch.concurrency import is_async_callable, run_in_threadpool
+from ketch.concurrency import is_async_callable, run_in_threadpool, run_on_own_thread
 from ketch.types import Receive, Scope, Send
 
 __all__ = ["LifespanRunner", "run_hooks"]
@@ -29,41 +27,6 @@ async def run_hooks(hooks: Sequence[Callable[[], Any]]) -> None:
             await hook()
         else:
             await run_in_threadpool(hook)
-
-
-async def _run_on_own_thread(hook: Callable[[], Any]) -> None:
-    """Call a sync start-up hook on a daemon thread of its own, with the caller's context variables.
-
-    Used under a start-up timeout: a thread cannot be stopped, and the shared pool's threads are joined at exit, so a
-    hook the timeout gives up on would otherwise keep the failed process from exiting.
-    """
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[None] = loop.create_future()
-    context = contextvars.copy_context()
-
-    def settle(error: BaseException | None) -> None:
-        if done.done():
-            return  # cancelled meanwhile: nobody waits for the result
-        if error is not None:
-            done.set_exception(error)
-        else:
-            done.set_result(None)
-
-    def work() -> None:
-        error: BaseException | None = None
-        try:
-            context.run(hook)
-        except StopIteration as exc:  # a Future refuses StopIteration
-            error = RuntimeError(f"start-up hook raised {exc!r}")
-        except BaseException as exc:
-            error = exc
-        try:
-            loop.call_soon_threadsafe(settle, error)
-        except RuntimeError:
-            pass  # the loop closed while the hook ran
-
-    threading.Thread(target=work, name="ketch-startup-hook", daemon=True).start()
-    await done
 
 
 class LifespanRunner:
@@ -124,7 +87,8 @@ class LifespanRunner:
             async with deadline:
                 self.prepare()
                 for hook in self.on_startup:
-                    await (hook() if is_async_callable(hook) else _run_on_own_thread(hook))
+                    # A sync hook gets a daemon thread of its own: one the deadline gives up on must not hold the exit.
+                    await (hook() if is_async_callable(hook) else run_on_own_thread(hook, "ketch-startup-hook"))
                 return await self.enter(scope)
         except TimeoutError as exc:
             if not deadline.expired():
