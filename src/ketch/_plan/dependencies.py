@@ -32,12 +32,12 @@ __all__ = [
     "Node",
     "build_graph",
     "call_kind",
-    "endpoint_on_loop",
     "enter_generator",
     "exit_async_generator",
     "exit_sync_generator",
     "push_generator",
     "push_sync_generators",
+    "runs_on_loop",
 ]
 
 
@@ -151,7 +151,7 @@ class _Builder:
             )
         node = self._node(call, signature, scope, scopes, spec.depends.max_concurrency)
         if not spec.depends.sync_to_thread:
-            node.on_loop = _runs_on_loop(node)
+            node.on_loop = runs_on_loop(node, "dependency")
         node.uses_scopes = node.uses_scopes or bool(own) or "security_scopes" in signature.kinds
         key = (original, tuple(sorted(set(scopes))) if node.uses_scopes else (), scope or "")
         if spec.depends.use_cache and key in self.seen:
@@ -192,23 +192,20 @@ class _Builder:
         return node
 
 
-def endpoint_on_loop(node: Node) -> bool:
-    """Whether an endpoint of a route declared ``sync_to_thread=False`` runs on the event loop."""
+_NOT_ON_LOOP = {
+    "endpoint": "The streaming endpoint {!r} cannot use sync_to_thread=False: a sync generator streams from the "
+    "thread pool; write it as an async generator to stream on the loop",
+    "dependency": "The yield dependency {!r} cannot use sync_to_thread=False: its setup and cleanup run on the "
+    "thread pool; write it as an async generator to run it on the loop",
+}
+
+
+def runs_on_loop(node: Node, role: str) -> bool:
+    """Whether a node declared ``sync_to_thread=False`` (an endpoint, or a dependency) runs on the event loop:
+    a sync callable does; an async one runs there anyway; a sync generator cannot (refused at start-up)."""
     if node.kind == "gen":
-        raise ImproperlyConfigured(
-            f"The streaming endpoint {getattr(node.call, '__name__', node.call)!r} cannot use sync_to_thread=False: "
-            "a sync generator streams from the thread pool; write it as an async generator to stream on the loop"
-        )
+        raise ImproperlyConfigured(_NOT_ON_LOOP[role].format(getattr(node.call, "__name__", node.call)))
     return node.kind == "sync"
-
-
-def _runs_on_loop(node: Node) -> bool:
-    if node.kind == "gen":
-        raise ImproperlyConfigured(
-            f"The yield dependency {getattr(node.call, '__name__', node.call)!r} cannot use sync_to_thread=False: "
-            "its setup and cleanup run on the thread pool; write it as an async generator to run it on the loop"
-        )
-    return node.kind == "sync"  # async callables run on the loop anyway
 
 
 def _scopes_of(depends: Depends) -> tuple[str, ...]:

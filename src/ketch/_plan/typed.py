@@ -27,7 +27,7 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 from ketch._plan import WebSocketPlan
-from ketch._plan.dependencies import ExitStacks, OverrideVariants, app_dependencies_of, build_graph, endpoint_on_loop
+from ketch._plan.dependencies import ExitStacks, OverrideVariants, app_dependencies_of, build_graph, runs_on_loop
 from ketch._plan.typed_endpoint import EndpointPlan
 from ketch._plan.typed_http import BareHTTPPlan, TypedHTTPPlan
 from ketch._plan.typed_steps import FlatCall, FlatStep
@@ -83,7 +83,7 @@ class TypedPlanner:
         def build(overrides: Mapping[Any, Any] | None) -> EndpointPlan:
             graph = build_graph(route.endpoint, options["dependencies"], path_params, overrides)
             if options.get("sync_to_thread") is False:
-                graph.endpoint.on_loop = endpoint_on_loop(graph.endpoint)
+                graph.endpoint.on_loop = runs_on_loop(graph.endpoint, "endpoint")
             return EndpointPlan(graph, options, context, self.strict_content_type, app_dependencies)
 
         variants = OverrideVariants(build, context.app)
