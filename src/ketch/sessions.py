@@ -331,26 +331,30 @@ class _CookieSigner:
         signed, sep, sig = raw.rpartition(b".")
         if not sep:
             return _MISS
-        # PERF: itsdangerous' base64_decode inlined (URL-safe alphabet, padding restored, stray characters skipped).
-        if not self._verified(signed, a2b_base64(sig.translate(_URLSAFE) + _PADDING[len(sig) & 3])):
+        if not self._verified(signed, _b64decode(sig)):
             return _MISS
         payload, sep, stamp = signed.rpartition(b".")
         if not sep:
             return _MISS
         if max_age is not None:
-            stamped = int.from_bytes(a2b_base64(stamp.translate(_URLSAFE) + _PADDING[len(stamp) & 3]), "big")
+            stamped = int.from_bytes(_b64decode(stamp), "big")
             age = int(time.time()) - stamped
             if age > max_age or age < 0:
                 return _MISS
         serializer = self.serializer
         if payload[:1] == b".":
             return serializer.load_payload(payload)  # compressed
-        text = a2b_base64(payload.translate(_URLSAFE) + _PADDING[len(payload) & 3])
+        text = _b64decode(payload)
         if self._tagged is not None:
             return self._tagged.loads(text)
         if not serializer.is_text_serializer:
             return serializer.load_payload(payload)  # a bytes serializer
         return serializer.serializer.loads(text.decode("utf-8"))
+
+
+def _b64decode(data: bytes) -> bytes:
+    """itsdangerous' ``base64_decode``, quicker: URL-safe alphabet, padding restored, stray characters skipped."""
+    return a2b_base64(data.translate(_URLSAFE) + _PADDING[len(data) & 3])
 
 
 _URLSAFE = bytes.maketrans(b"-_", b"+/")
