@@ -24,6 +24,7 @@ __all__ = [
     "ClientDisconnect",
     "HTTPException",
     "ImproperlyConfigured",
+    "RequestTimeout",
     "RequestTooLarge",
     "RequestValidationError",
     "ResponseValidationError",
@@ -67,6 +68,15 @@ class RequestTooLarge(HTTPException):
 
     def __init__(self, detail: Any = "Request body is too large") -> None:
         super().__init__(413, detail)
+
+
+class RequestTimeout(HTTPException):
+    """The request body stopped arriving: no data for ``timeout`` seconds (``Limits.body_timeout``). The
+    connection is not reused: the rest of the body may still follow."""
+
+    def __init__(self, timeout: float) -> None:
+        detail = f"Timed out waiting for the request body: no data for {timeout:g} s"
+        super().__init__(408, detail, headers={"Connection": "close"})
 
 
 class WebSocketException(Exception):

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ketch.datastructures import URL, Address, FormData, Headers, QueryParams, State
-from ketch.exceptions import ClientDisconnect, HTTPException, RequestTooLarge
+from ketch.exceptions import ClientDisconnect, HTTPException, RequestTimeout, RequestTooLarge
 from ketch.json import loads
 from ketch.limits import DEFAULT_LIMITS, Limits
 from ketch.types import Message, Receive, Scope
@@ -32,7 +32,6 @@ __all__ = [
     "HTTPConnection",
     "Inbox",
     "Request",
-    "body_timeout_error",
     "check_declared_length",
     "cookie_parser",
     "empty_receive",
@@ -459,13 +458,6 @@ class Request(HTTPConnection):
         return self._is_disconnected
 
 
-def body_timeout_error(timeout: float) -> HTTPException:
-    """The 408 for a body that stopped arriving; the connection is not reused (the rest of the body may follow)."""
-    return HTTPException(
-        408, f"Timed out waiting for the request body: no data for {timeout:g} s", headers={"Connection": "close"}
-    )
-
-
 # What next(step) answers once the read has finished without waiting (the message is on the request).
 _ARRIVED: Any = object()
 
@@ -490,7 +482,7 @@ async def _within(timeout: float, pending: Awaitable[None]) -> None:
         async with asyncio.timeout(timeout):
             await pending
     except TimeoutError:
-        raise body_timeout_error(timeout) from None
+        raise RequestTimeout(timeout) from None
 
 
 class _Resumed:

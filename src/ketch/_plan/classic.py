@@ -27,7 +27,7 @@ from ketch._plan.classic_rules import HostDispatch
 from ketch.concurrency import is_async_callable, run_in_threadpool
 from ketch.datastructures import Headers, MutableHeaders
 from ketch.exception_handlers import ExceptionHandlers, default_handlers
-from ketch.exceptions import ClientDisconnect, HTTPException, RequestTooLarge
+from ketch.exceptions import ClientDisconnect, HTTPException, RequestTimeout, RequestTooLarge
 from ketch.limits import Limits
 from ketch.responses import Response, StreamingResponse
 from ketch.routing.matcher import PlanContext
@@ -637,11 +637,9 @@ class ClassicPlan:
             return None
         try:
             await request.load_body()
-        except RequestTooLarge as exc:
+        except (RequestTooLarge, RequestTimeout) as exc:  # no view sees half a body
             return exc
         except HTTPException as exc:
-            if exc.status_code == 408:  # the body stopped arriving (body_timeout): no view sees half a body
-                return exc
             request.body_error = exc
         return None
 
